@@ -1,0 +1,133 @@
+// Google Benchmark suites for the kernels at real model shapes. Matvec reports weight-traffic GB/s
+// and its fraction of this machine's measured read bandwidth; matmul reports GFLOP/s and its
+// fraction of the measured F32 FMA peak. Limits are measured once at start-up with the same thread
+// counts (probe.h), so every ratio compares figures from the same run.
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <random>
+#include <vector>
+
+#include "ember/core/quantize.h"
+#include "ember/kernels/isa.h"
+#include "ember/kernels/kernels.h"
+#include "ember/kernels/probe.h"
+
+using namespace ember;
+
+namespace {
+
+struct Limits {
+  double bandwidth[3] = {0, 0, 0};  // bytes/s by thread count
+  double fma_peak[3] = {0, 0, 0};   // FLOP/s by thread count
+};
+
+const Limits& limits() {
+  static const Limits l = [] {
+    Limits out;
+    for (int threads : {1, 2}) {
+      ThreadPool pool(threads);
+      out.bandwidth[threads] = measure_read_bandwidth(&pool);
+      out.fma_peak[threads] = measure_fma_peak(&pool);
+    }
+    return out;
+  }();
+  return l;
+}
+
+const std::vector<uint8_t>& weights(DType t, int64_t rows, int64_t cols) {
+  static std::map<std::tuple<DType, int64_t, int64_t>, std::vector<uint8_t>> cache;
+  auto& w = cache[{t, rows, cols}];
+  if (w.empty()) {
+    std::mt19937 rng(1);
+    std::normal_distribution<float> d(0.0f, 0.5f);
+    std::vector<float> row(static_cast<size_t>(cols));
+    w.resize(row_bytes(t, cols) * size_t(rows));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (float& v : row) v = d(rng);
+      quantize_row(t, row.data(), w.data() + size_t(r) * row_bytes(t, cols), cols);
+    }
+  }
+  return w;
+}
+
+void BM_Matvec(benchmark::State& state, DType t) {
+  const int64_t rows = state.range(0), cols = state.range(1);
+  const int threads = int(state.range(2));
+  const auto& w = weights(t, rows, cols);
+  std::vector<float> x(static_cast<size_t>(cols), 0.5f), y(static_cast<size_t>(rows));
+  ThreadPool pool(threads);
+  for (auto _ : state) {
+    matvec(t, w.data(), rows, cols, x.data(), y.data(), &pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double bytes = double(w.size()) * double(state.iterations());
+  state.SetBytesProcessed(int64_t(bytes));
+  state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
+  state.counters["of_bandwidth"] =
+      benchmark::Counter(bytes / limits().bandwidth[threads], benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(dtype_name(t)) + " " + isa_name(active_isa()));
+}
+
+void BM_Matmul(benchmark::State& state, DType t) {
+  const int64_t m = state.range(0), rows = state.range(1), cols = state.range(2);
+  const int threads = int(state.range(3));
+  const auto& w = weights(t, rows, cols);
+  std::vector<float> x(static_cast<size_t>(m * cols), 0.25f), y(static_cast<size_t>(m * rows));
+  ThreadPool pool(threads);
+  for (auto _ : state) {
+    matmul(t, w.data(), rows, cols, x.data(), m, y.data(), &pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = 2.0 * double(m * rows * cols) * double(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
+  state.counters["of_fma_peak"] = benchmark::Counter(flops / limits().fma_peak[threads], benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(dtype_name(t)) + " " + isa_name(active_isa()));
+}
+
+// Real shapes: Qwen2.5-0.5B (896 wide, MLP 4864, vocab 151936), 1.5B (1536), and 2048-wide layers.
+void matvec_shapes(benchmark::internal::Benchmark* b) {
+  const std::pair<int64_t, int64_t> shapes[] = {{896, 896},   {4864, 896},  {896, 4864}, {151936, 896},
+                                                {1536, 1536}, {8960, 1536}, {2048, 2048}, {5632, 2048}};
+  for (auto [rows, cols] : shapes)
+    for (int threads : {1, 2}) b->Args({rows, cols, threads});
+  b->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
+void matmul_shapes(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) {
+    b->Args({128, 4864, 896, threads});
+    b->Args({512, 4864, 896, threads});
+  }
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+}  // namespace
+
+#define EMBER_MATVEC(T) BENCHMARK_CAPTURE(BM_Matvec, T, DType::T)->Apply(matvec_shapes);
+EMBER_MATVEC(F32)
+EMBER_MATVEC(F16)
+EMBER_MATVEC(BF16)
+EMBER_MATVEC(Q8_0)
+EMBER_MATVEC(Q4_0)
+EMBER_MATVEC(Q4_1)
+EMBER_MATVEC(Q5_0)
+EMBER_MATVEC(Q5_1)
+EMBER_MATVEC(Q2_K)
+EMBER_MATVEC(Q3_K)
+EMBER_MATVEC(Q4_K)
+EMBER_MATVEC(Q5_K)
+EMBER_MATVEC(Q6_K)
+BENCHMARK_CAPTURE(BM_Matmul, F32, DType::F32)->Apply(matmul_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, Q4_0, DType::Q4_0)->Apply(matmul_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, Q8_0, DType::Q8_0)->Apply(matmul_shapes);
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  const Limits& l = limits();
+  std::printf("machine limits: read bandwidth %.1f / %.1f GB/s, F32 FMA peak %.0f / %.0f GFLOP/s (1 / 2 threads, %s)\n",
+              l.bandwidth[1] / 1e9, l.bandwidth[2] / 1e9, l.fma_peak[1] / 1e9, l.fma_peak[2] / 1e9,
+              isa_name(active_isa()));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+}

@@ -1,0 +1,62 @@
+// The numeric kernels: everything a transformer forward pass needs, over every weight dtype.
+// Each call runs the implementation of the active ISA (isa.h); reference.h has the plain scalar
+// definitions they are tested against. Weights are row-major: W has `rows` rows of `cols` values,
+// each row stored as row_bytes(dtype, cols) bytes; activations are F32.
+#pragma once
+
+#include <cstdint>
+
+#include "ember/core/dtype.h"
+#include "ember/kernels/thread_pool.h"
+
+namespace ember {
+
+// sum_i w[i] * x[i] over one row of n values of type t (n a multiple of the block size).
+float dot(DType t, const void* w_row, const float* x, int64_t n);
+
+// y[r] = dot(row r of W, x) for r in [0, rows): the decode-time product, memory bound.
+void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, float* y,
+            ThreadPool* pool = nullptr);
+
+// Y[i, r] = dot(row r of W, row i of X) for i in [0, m): the batched (prefill) product.
+// X is m x cols (row-major, F32), Y is m x rows. Uses oneDNN when built with it.
+void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t m, float* Y,
+            ThreadPool* pool = nullptr);
+
+// out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]   (w may be null: no gain)
+void rmsnorm(const float* x, const float* w, float* out, int64_t n, float eps);
+
+// x <- softmax(x), numerically stable (max subtracted).
+void softmax(float* x, int64_t n);
+
+// out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g)
+void swiglu(const float* gate, const float* up, float* out, int64_t n);
+
+// Rotary position embedding, in place, on n_heads heads of head_dim values at position pos.
+// Only the first rot_dim values of each head rotate (rot_dim even, <= head_dim). Pair i rotates by
+// angle pos * freq_scale * theta^(-2i/rot_dim).
+enum class RopeStyle {
+  kNeox,         // pairs (i, i + rot_dim/2): Llama/Qwen2 Hugging Face checkpoints ("rotate_half")
+  kInterleaved,  // pairs (2i, 2i+1): GGUF Llama, DeepSeek checkpoints
+};
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rot_dim, int64_t pos, float theta,
+          RopeStyle style, float freq_scale = 1.0f);
+
+// Causal grouped-query attention with online softmax.
+// q: n_q tokens x n_heads x head_dim; k, v: n_kv tokens x n_kv_heads x head_dim (rows of the KV
+// cache, token-major, with token stride kv_stride floats). Query token t sits at absolute position
+// q_pos0 + t and sees keys [0, q_pos0 + t]. Head h reads KV head h / (n_heads / n_kv_heads).
+// out: n_q x n_heads x head_dim.
+struct AttentionShape {
+  int64_t n_q, n_kv, n_heads, n_kv_heads, head_dim;
+  int64_t q_pos0;     // absolute position of the first query token
+  int64_t kv_stride;  // floats between successive tokens in k and v (>= n_kv_heads * head_dim)
+  float scale;        // usually 1/sqrt(head_dim)
+};
+void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
+               ThreadPool* pool = nullptr);
+
+// The k largest of x[0..n), in descending order (ties: lower index first): MoE expert routing.
+void topk(const float* x, int64_t n, int64_t k, int32_t* idx, float* val);
+
+}  // namespace ember

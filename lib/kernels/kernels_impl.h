@@ -1,0 +1,268 @@
+// The kernels, written once over a small SIMD vocabulary (Simd<Arch>) and instantiated per ISA:
+// Simd<ScalarArch> is one float at a time (the portable fallback); Simd<xsimd arch> is a register
+// of xsimd::batch. Each kernel reads like its scalar reference in reference.cpp.
+//
+// Include this only from a kernels_<isa>.cpp, after defining EMBER_ISA_NAMESPACE (CMake does).
+#pragma once
+
+#include <cmath>
+#include <cstring>
+
+#include "ember/core/block_decode.h"
+#include "ember/core/blocks.h"
+#include "ember/core/half.h"
+#include "kernels/kernel_table.h"
+
+#if !defined(EMBER_KERNELS_SCALAR_ONLY)
+#include <xsimd/xsimd.hpp>
+#endif
+#if defined(__F16C__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+#if defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
+namespace ember {
+inline namespace EMBER_ISA_NAMESPACE {
+namespace {
+
+// ---- the SIMD vocabulary -----------------------------------------------------------------------
+
+struct ScalarArch {};
+
+template <class A>
+struct Simd;
+
+template <>
+struct Simd<ScalarArch> {
+  using V = float;
+  static constexpr int N = 1;
+  static V zero() { return 0.0f; }
+  static V splat(float f) { return f; }
+  static V load(const float* p) { return *p; }
+  static void store(float* p, V v) { *p = v; }
+  static V fma(V a, V b, V c) { return a * b + c; }
+  static V max(V a, V b) { return a > b ? a : b; }
+  static V exp(V a) { return std::exp(a); }
+  static float sum(V v) { return v; }
+};
+
+#if !defined(EMBER_KERNELS_SCALAR_ONLY)
+template <class A>
+struct Simd {
+  using V = xsimd::batch<float, A>;
+  static constexpr int N = int(V::size);
+  static V zero() { return V(0.0f); }
+  static V splat(float f) { return V(f); }
+  static V load(const float* p) { return V::load_unaligned(p); }
+  static void store(float* p, V v) { v.store_unaligned(p); }
+  static V fma(V a, V b, V c) { return xsimd::fma(a, b, c); }
+  static V max(V a, V b) { return xsimd::max(a, b); }
+  static V exp(V a) { return xsimd::exp(a); }
+  static float sum(V v) { return xsimd::hadd(v); }
+};
+#endif
+
+// ---- element conversions ---------------------------------------------------------------------
+
+inline void f16_to_f32_n(const uint16_t* src, float* dst, int64_t n) {
+  int64_t i = 0;
+#if defined(__F16C__)
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+  for (; i + 4 <= n; i += 4) {
+    uint16x4_t h = vld1_u16(src + i);
+    vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u16(h)));
+  }
+#endif
+  for (; i < n; ++i) dst[i] = fp16_to_f32(src[i]);
+}
+
+inline void bf16_to_f32_n(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t u = uint32_t(src[i]) << 16;
+    std::memcpy(dst + i, &u, 4);
+  }
+}
+
+// ---- dense vector kernels --------------------------------------------------------------------
+
+template <class A>
+float dot_f32(const float* a, const float* b, int64_t n) {
+  using S = Simd<A>;
+  constexpr int N = S::N;
+  auto acc0 = S::zero(), acc1 = S::zero(), acc2 = S::zero(), acc3 = S::zero();
+  int64_t i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    acc0 = S::fma(S::load(a + i), S::load(b + i), acc0);
+    acc1 = S::fma(S::load(a + i + N), S::load(b + i + N), acc1);
+    acc2 = S::fma(S::load(a + i + 2 * N), S::load(b + i + 2 * N), acc2);
+    acc3 = S::fma(S::load(a + i + 3 * N), S::load(b + i + 3 * N), acc3);
+  }
+  for (; i + N <= n; i += N) acc0 = S::fma(S::load(a + i), S::load(b + i), acc0);
+  float s = S::sum((acc0 + acc1) + (acc2 + acc3));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+template <class A>
+void axpy(float a, const float* x, float* y, int64_t n) {
+  using S = Simd<A>;
+  const auto va = S::splat(a);
+  int64_t i = 0;
+  for (; i + S::N <= n; i += S::N) S::store(y + i, S::fma(va, S::load(x + i), S::load(y + i)));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+template <class A>
+void scale(float* y, float a, int64_t n) {
+  using S = Simd<A>;
+  const auto va = S::splat(a);
+  int64_t i = 0;
+  for (; i + S::N <= n; i += S::N) S::store(y + i, S::load(y + i) * va);
+  for (; i < n; ++i) y[i] *= a;
+}
+
+template <class A>
+void rmsnorm(const float* x, const float* w, float* out, int64_t n, float eps) {
+  using S = Simd<A>;
+  const float mean_sq = dot_f32<A>(x, x, n) / float(n);
+  const float inv = 1.0f / std::sqrt(mean_sq + eps);
+  const auto vinv = S::splat(inv);
+  int64_t i = 0;
+  if (w) {
+    for (; i + S::N <= n; i += S::N) S::store(out + i, S::load(x + i) * vinv * S::load(w + i));
+    for (; i < n; ++i) out[i] = x[i] * inv * w[i];
+  } else {
+    for (; i + S::N <= n; i += S::N) S::store(out + i, S::load(x + i) * vinv);
+    for (; i < n; ++i) out[i] = x[i] * inv;
+  }
+}
+
+template <class A>
+void softmax(float* x, int64_t n) {
+  using S = Simd<A>;
+  if (n <= 0) return;
+  float max = x[0];
+  int64_t i = 0;
+  if (n >= S::N) {
+    auto vmax = S::load(x);
+    for (i = S::N; i + S::N <= n; i += S::N) vmax = S::max(vmax, S::load(x + i));
+    float lanes[64];
+    S::store(lanes, vmax);
+    for (int l = 0; l < S::N; ++l) max = lanes[l] > max ? lanes[l] : max;
+  }
+  for (; i < n; ++i) max = x[i] > max ? x[i] : max;
+  const auto vmax = S::splat(max);
+  auto vsum = S::zero();
+  for (i = 0; i + S::N <= n; i += S::N) {
+    const auto e = S::exp(S::load(x + i) - vmax);
+    S::store(x + i, e);
+    vsum = vsum + e;
+  }
+  float sum = S::sum(vsum);
+  for (; i < n; ++i) sum += x[i] = std::exp(x[i] - max);
+  scale<A>(x, 1.0f / sum, n);
+}
+
+template <class A>
+void swiglu(const float* gate, const float* up, float* out, int64_t n) {
+  using S = Simd<A>;
+  const auto one = S::splat(1.0f);
+  int64_t i = 0;
+  for (; i + S::N <= n; i += S::N) {
+    const auto g = S::load(gate + i);
+    S::store(out + i, g / (one + S::exp(S::zero() - g)) * S::load(up + i));
+  }
+  for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+// ---- weight-row dot products -------------------------------------------------------------------
+
+// Plain element types: convert a chunk to F32 on the stack, then FMA against x.
+template <class A>
+float dot_row_f32(const void* w, const float* x, int64_t n) {
+  return dot_f32<A>(static_cast<const float*>(w), x, n);
+}
+
+template <class A, void (*kConvert)(const uint16_t*, float*, int64_t)>
+float dot_row_16bit(const void* w, const float* x, int64_t n) {
+  const auto* src = static_cast<const uint16_t*>(w);
+  alignas(64) float tmp[256];
+  float s = 0;
+  for (int64_t i = 0; i < n; i += 256) {
+    const int64_t len = n - i < 256 ? n - i : 256;
+    kConvert(src + i, tmp, len);
+    s += dot_f32<A>(tmp, x + i, len);
+  }
+  return s;
+}
+
+// Block types: decode each block into registers' worth of floats (block_decode.h, the same decoder
+// dequantize_row uses) and FMA it against x while it is hot in L1.
+template <class A, class Block, int kValues>
+float dot_row_blocks(const void* w, const float* x, int64_t n) {
+  using S = Simd<A>;
+  const auto* b = static_cast<const Block*>(w);
+  alignas(64) float tmp[kValues];
+  auto acc0 = S::zero(), acc1 = S::zero();
+  const int64_t nb = n / kValues;
+  for (int64_t i = 0; i < nb; ++i, x += kValues) {
+    decode_block(b[i], tmp);
+    for (int j = 0; j < kValues; j += 2 * S::N) {
+      acc0 = S::fma(S::load(tmp + j), S::load(x + j), acc0);
+      acc1 = S::fma(S::load(tmp + j + S::N), S::load(x + j + S::N), acc1);
+    }
+  }
+  return S::sum(acc0 + acc1);
+}
+
+// 12 independent FMA chains: enough to cover FMA latency x throughput on current cores.
+template <class A>
+double fma_probe(int64_t iters, float* sink) {
+  using S = Simd<A>;
+  constexpr int kChains = 12;
+  typename S::V acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = S::splat(1.0f + 0.001f * float(c));
+  const auto a = S::splat(0.999999f), b = S::splat(1e-7f);
+  for (int64_t i = 0; i < iters; ++i)
+    for (int c = 0; c < kChains; ++c) acc[c] = S::fma(acc[c], a, b);
+  auto total = acc[0];
+  for (int c = 1; c < kChains; ++c) total = total + acc[c];
+  *sink = S::sum(total);
+  return 2.0 * double(kChains) * double(S::N) * double(iters);
+}
+
+template <class A>
+detail::KernelTable make_kernel_table(Isa isa) {
+  detail::KernelTable t{};
+  using detail::dtype_slot;
+  t.isa = isa;
+  t.dot[dtype_slot(DType::F32)] = dot_row_f32<A>;
+  t.dot[dtype_slot(DType::F16)] = dot_row_16bit<A, f16_to_f32_n>;
+  t.dot[dtype_slot(DType::BF16)] = dot_row_16bit<A, bf16_to_f32_n>;
+  t.dot[dtype_slot(DType::Q8_0)] = dot_row_blocks<A, BlockQ8_0, kQK>;
+  t.dot[dtype_slot(DType::Q4_0)] = dot_row_blocks<A, BlockQ4_0, kQK>;
+  t.dot[dtype_slot(DType::Q4_1)] = dot_row_blocks<A, BlockQ4_1, kQK>;
+  t.dot[dtype_slot(DType::Q5_0)] = dot_row_blocks<A, BlockQ5_0, kQK>;
+  t.dot[dtype_slot(DType::Q5_1)] = dot_row_blocks<A, BlockQ5_1, kQK>;
+  t.dot[dtype_slot(DType::Q2_K)] = dot_row_blocks<A, BlockQ2_K, kQK_K>;
+  t.dot[dtype_slot(DType::Q3_K)] = dot_row_blocks<A, BlockQ3_K, kQK_K>;
+  t.dot[dtype_slot(DType::Q4_K)] = dot_row_blocks<A, BlockQ4_K, kQK_K>;
+  t.dot[dtype_slot(DType::Q5_K)] = dot_row_blocks<A, BlockQ5_K, kQK_K>;
+  t.dot[dtype_slot(DType::Q6_K)] = dot_row_blocks<A, BlockQ6_K, kQK_K>;
+  t.dot_f32 = dot_f32<A>;
+  t.axpy = axpy<A>;
+  t.scale = scale<A>;
+  t.rmsnorm = rmsnorm<A>;
+  t.softmax = softmax<A>;
+  t.swiglu = swiglu<A>;
+  t.fma_probe = fma_probe<A>;
+  return t;
+}
+
+}  // namespace
+}  // namespace EMBER_ISA_NAMESPACE
+}  // namespace ember

@@ -1,0 +1,126 @@
+// Batched products Y = X W^T for prefill. Weights stay in their stored dtype; a chunk of rows is
+// decoded to F32 at a time (so a 4-bit model never needs an F32 copy) and multiplied against all m
+// activation rows while it is hot in cache: by oneDNN's matmul when built with it (its primitive
+// created once per shape and cached), else by our own dot kernels.
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include "ember/core/quantize.h"
+#include "ember/core/tensor.h"
+#include "ember/kernels/kernels.h"
+#include "kernels/kernel_table.h"
+
+#if defined(EMBER_WITH_ONEDNN)
+#include <omp.h>
+
+#include <dnnl.hpp>
+#endif
+
+namespace ember {
+namespace {
+
+constexpr int64_t kChunkRows = 128;  // rows decoded at a time: 128 x 4864 F32 = 2.4 MiB
+constexpr int64_t kMinRowsForGemm = 4;  // below this, m matvecs read the weights no more often
+
+// Decodes rows [r0, r1) of W into dst (row-major F32, cols wide).
+void decode_rows(DType t, const void* W, int64_t cols, int64_t r0, int64_t r1, float* dst, ThreadPool* pool) {
+  const size_t rb = row_bytes(t, cols);
+  parallel_for(pool, r1 - r0, 8, [&](int64_t a, int64_t b) {
+    for (int64_t r = a; r < b; ++r)
+      dequantize_row(t, static_cast<const char*>(W) + size_t(r0 + r) * rb, dst + r * cols, cols);
+  });
+}
+
+#if defined(EMBER_WITH_ONEDNN)
+class OneDnnMatmul {
+ public:
+  static OneDnnMatmul& instance() {
+    static OneDnnMatmul m;
+    return m;
+  }
+
+  // C[m x n] (row stride ldc) = A[m x k] * B^T, B given row-major as n x k.
+  void run(const float* A, const float* B, float* C, int64_t m, int64_t n, int64_t k, int64_t ldc, int threads) {
+    // Debian's oneDNN runs on OpenMP: give it the caller's thread budget, not every core.
+    omp_set_num_threads(threads);
+    dnnl::matmul& prim = primitive(m, n, k, ldc);
+    using md = dnnl::memory::desc;
+    using dt = dnnl::memory::data_type;
+    dnnl::memory a(md({m, k}, dt::f32, {k, 1}), engine_, const_cast<float*>(A));
+    dnnl::memory b(md({k, n}, dt::f32, {1, k}), engine_, const_cast<float*>(B));
+    dnnl::memory c(md({m, n}, dt::f32, {ldc, 1}), engine_, C);
+    dnnl::stream stream(engine_);
+    prim.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    stream.wait();
+  }
+
+ private:
+  OneDnnMatmul() : engine_(dnnl::engine::kind::cpu, 0) {}
+
+  // Created on first use per shape and kept: never rebuilt in a loop.
+  dnnl::matmul& primitive(int64_t m, int64_t n, int64_t k, int64_t ldc) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto key = std::make_tuple(m, n, k, ldc);
+    auto it = cache_.find(key);
+    if (it == cache_.end()) {
+      using md = dnnl::memory::desc;
+      using dt = dnnl::memory::data_type;
+      const dnnl::matmul::desc desc(md({m, k}, dt::f32, {k, 1}), md({k, n}, dt::f32, {1, k}),
+                                    md({m, n}, dt::f32, {ldc, 1}));
+      it = cache_.emplace(key, dnnl::matmul(dnnl::matmul::primitive_desc(desc, engine_))).first;
+    }
+    return it->second;
+  }
+
+  dnnl::engine engine_;
+  std::mutex mu_;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, dnnl::matmul> cache_;
+};
+#endif
+
+#if !defined(EMBER_WITH_ONEDNN)
+// Our own tiled product: for each decoded chunk of weight rows, every activation row.
+void matmul_chunk_dots(const float* X, int64_t m, const float* Wc, int64_t n_rows, int64_t cols, float* Y,
+                       int64_t ldy, ThreadPool* pool) {
+  const auto dot_f32 = detail::active_kernels().dot_f32;
+  parallel_for(pool, n_rows, 4, [&](int64_t a, int64_t b) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t r = a; r < b; ++r) Y[i * ldy + r] = dot_f32(X + i * cols, Wc + r * cols, cols);
+  });
+}
+#endif
+
+}  // namespace
+
+void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t m, float* Y,
+            ThreadPool* pool) {
+  if (m < kMinRowsForGemm) {
+    for (int64_t i = 0; i < m; ++i) matvec(t, W, rows, cols, X + i * cols, Y + i * rows, pool);
+    return;
+  }
+#if defined(EMBER_WITH_ONEDNN)
+  const int n_threads = pool ? pool->n_threads() : 1;
+  if (t == DType::F32) {
+    OneDnnMatmul::instance().run(X, static_cast<const float*>(W), Y, m, rows, cols, rows, n_threads);
+    return;
+  }
+#endif
+  thread_local AlignedBuffer scratch;
+  const size_t need = size_t(kChunkRows * cols) * sizeof(float);
+  if (scratch.size() < need) scratch.reset(need);
+  float* Wc = scratch.as<float>();
+  for (int64_t r0 = 0; r0 < rows; r0 += kChunkRows) {
+    const int64_t r1 = std::min(rows, r0 + kChunkRows);
+    decode_rows(t, W, cols, r0, r1, Wc, pool);
+#if defined(EMBER_WITH_ONEDNN)
+    OneDnnMatmul::instance().run(X, Wc, Y + r0, m, r1 - r0, cols, rows, n_threads);
+#else
+    matmul_chunk_dots(X, m, Wc, r1 - r0, cols, Y + r0, rows, pool);
+#endif
+  }
+}
+
+}  // namespace ember

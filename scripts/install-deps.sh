@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ember builds with, if any is missing (needs root, as on a fresh
+# Debian machine; uses sudo otherwise).
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libdnnl-dev libxsimd-dev xtl-dev
+          libgtest-dev libbenchmark-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,74 @@
+// Every weight dtype's dot product and matvec, on every ISA this machine runs, against the scalar
+// reference (double-precision dot of the dequantized row) on odd sizes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "ember/kernels/kernels.h"
+#include "ember/kernels/reference.h"
+#include "test_util.h"
+
+namespace ember {
+namespace {
+
+class DotByType : public ::testing::TestWithParam<DType> {};
+
+// Odd lengths: multiples of the block size that are not multiples of any SIMD width or unroll.
+std::vector<int64_t> odd_lengths(DType t) {
+  const int64_t b = dtype_block_size(t);
+  if (b == 1) return {1, 3, 7, 17, 31, 33, 100, 255, 257, 896, 1001};
+  if (b == 32) return {32, 96, 160, 224, 896, 4864 + 32};
+  return {256, 768, 1280, 2304};
+}
+
+TEST_P(DotByType, MatchesReferenceOnOddLengths) {
+  const DType t = GetParam();
+  test::EachIsa().run([&](Isa) {
+    for (int64_t n : odd_lengths(t)) {
+      const std::vector<uint8_t> w = test::random_weights(t, 1, n, uint64_t(n));
+      const std::vector<float> x = test::random_floats(n, uint64_t(n) + 1);
+      const double want = ref::dot(t, w.data(), x.data(), n);
+      // Float accumulation of n products of size ~0.5: error grows like sqrt(n) ulps of the sum.
+      double mag = 0;
+      std::vector<float> wf(static_cast<size_t>(n));
+      dequantize_row(t, w.data(), wf.data(), n);
+      for (int64_t i = 0; i < n; ++i) mag += std::fabs(double(wf[size_t(i)]) * x[size_t(i)]);
+      EXPECT_NEAR(dot(t, w.data(), x.data(), n), want, 1e-6 * mag + 1e-6) << "n=" << n;
+    }
+  });
+}
+
+TEST_P(DotByType, MatvecMatchesReferenceWithAndWithoutThreads) {
+  const DType t = GetParam();
+  const int64_t cols = dtype_block_size(t) == 256 ? 512 : 160, rows = 37;
+  const std::vector<uint8_t> w = test::random_weights(t, rows, cols, 5);
+  const std::vector<float> x = test::random_floats(cols, 6);
+  std::vector<float> want(static_cast<size_t>(rows)), got(static_cast<size_t>(rows)), got2(static_cast<size_t>(rows));
+  ref::matvec(t, w.data(), rows, cols, x.data(), want.data());
+  ThreadPool pool(3);
+  test::EachIsa().run([&](Isa) {
+    matvec(t, w.data(), rows, cols, x.data(), got.data());
+    matvec(t, w.data(), rows, cols, x.data(), got2.data(), &pool);
+    for (int64_t r = 0; r < rows; ++r) {
+      EXPECT_NEAR(got[size_t(r)], want[size_t(r)], 1e-4 * std::sqrt(double(cols))) << "row " << r;
+      EXPECT_EQ(got[size_t(r)], got2[size_t(r)]) << "threads change the result of row " << r;
+    }
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, DotByType, ::testing::ValuesIn(kAllDTypes),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+TEST(Isa, ScalarIsAlwaysRunnableAndTheBestIsActiveByDefault) {
+  const std::vector<Isa> isas = runnable_isas();
+  ASSERT_FALSE(isas.empty());
+  EXPECT_EQ(isas.front(), Isa::kScalar);
+  const char* forced = std::getenv("EMBER_ISA");
+  bool forced_runnable = false;
+  for (Isa isa : isas) forced_runnable |= forced && std::string(forced) == isa_name(isa);
+  // EMBER_ISA names the path when this CPU can run it; otherwise the best path is used.
+  EXPECT_STREQ(isa_name(active_isa()), forced_runnable ? forced : isa_name(isas.back()));
+}
+
+}  // namespace
+}  // namespace ember

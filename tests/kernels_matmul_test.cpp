@@ -1,0 +1,36 @@
+// The batched product (oneDNN or our tiles) against the Eigen reference for every weight dtype.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "ember/kernels/kernels.h"
+#include "ember/kernels/reference.h"
+#include "test_util.h"
+
+namespace ember {
+namespace {
+
+class MatmulByType : public ::testing::TestWithParam<DType> {};
+
+TEST_P(MatmulByType, MatchesReference) {
+  const DType t = GetParam();
+  const int64_t cols = dtype_block_size(t) == 256 ? 512 : 96;
+  ThreadPool pool(2);
+  for (int64_t rows : {7, 130}) {
+    for (int64_t m : {1, 3, 9, 33}) {
+      const auto w = test::random_weights(t, rows, cols, uint64_t(rows));
+      const auto x = test::random_floats(m * cols, uint64_t(m));
+      std::vector<float> got(static_cast<size_t>(m * rows)), want(static_cast<size_t>(m * rows));
+      matmul(t, w.data(), rows, cols, x.data(), m, got.data(), &pool);
+      ref::matmul(t, w.data(), rows, cols, x.data(), m, want.data());
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-4 * std::sqrt(double(cols))) << "rows=" << rows << " m=" << m << " at " << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulByType, ::testing::ValuesIn(kAllDTypes),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+}  // namespace
+}  // namespace ember
