@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ember builds with, if any is missing (needs root, as on a fresh
-# Debian machine; uses sudo otherwise).
+# Debian machine; uses sudo otherwise). --test adds what the test suite needs beyond the build:
+# the AArch64 cross compiler and qemu, which run the whole suite on the NEON kernels.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libdnnl-dev libxsimd-dev xtl-dev
-          libgtest-dev libbenchmark-dev)
+          libgtest-dev googletest libbenchmark-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(g++-aarch64-linux-gnu qemu-user-static)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

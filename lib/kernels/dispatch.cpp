@@ -1,6 +1,7 @@
 // Public kernel entry points: route each call to the active ISA's table.
 #include <algorithm>
 
+#include "ember/core/tensor.h"
 #include "ember/kernels/kernels.h"
 #include "kernels/kernel_table.h"
 
@@ -15,21 +16,53 @@ const KernelTable& active_kernels() {
 #endif
 #if defined(EMBER_HAVE_NEON_KERNELS)
     case Isa::kNeon: return neon_kernels();
+    case Isa::kNeonDotprod: return neon_dotprod_kernels();
 #endif
     default: return scalar_kernels();
   }
 }
 
+namespace {
+
+// x converted to the activation format that dtype t pairs with, in a per-thread buffer that grows
+// once and is then reused (no allocation per decode step). Null if t has no 8-bit path.
+const void* quantized_activations(const KernelTable& kt, DType t, const float* x, int64_t n) {
+  const ActFormat f = kt.act[dtype_slot(t)];
+  if (!kt.qdot[dtype_slot(t)] || f == ActFormat::kNone) return nullptr;
+  thread_local AlignedBuffer buf;
+  const size_t need = act_bytes(f, n);
+  if (buf.size() < need && !buf.reset(need)) return nullptr;
+  kt.quantize_act[int(f)](x, buf.data(), n);
+  return buf.data();
+}
+
+}  // namespace
 }  // namespace detail
 
+bool uses_int8_activations(DType t) {
+  const detail::KernelTable& kt = detail::active_kernels();
+  return kt.qdot[detail::dtype_slot(t)] != nullptr;
+}
+
 float dot(DType t, const void* w_row, const float* x, int64_t n) {
-  return detail::active_kernels().dot[detail::dtype_slot(t)](w_row, x, n);
+  const detail::KernelTable& kt = detail::active_kernels();
+  if (const void* xq = detail::quantized_activations(kt, t, x, n)) return kt.qdot[detail::dtype_slot(t)](w_row, xq, n);
+  return kt.dot[detail::dtype_slot(t)](w_row, x, n);
 }
 
 void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, float* y, ThreadPool* pool) {
-  const detail::DotFn dot_row = detail::active_kernels().dot[detail::dtype_slot(t)];
+  const detail::KernelTable& kt = detail::active_kernels();
   const size_t rb = row_bytes(t, cols);
   // Chunks of 16 rows: each thread writes whole cache lines of y (no false sharing).
+  if (const void* xq = detail::quantized_activations(kt, t, x, cols)) {
+    const detail::QDotFn qdot = kt.qdot[detail::dtype_slot(t)];
+    parallel_for(pool, rows, 16, [&](int64_t r0, int64_t r1) {
+      const char* w = static_cast<const char*>(W) + size_t(r0) * rb;
+      for (int64_t r = r0; r < r1; ++r, w += rb) y[r] = qdot(w, xq, cols);
+    });
+    return;
+  }
+  const detail::DotFn dot_row = kt.dot[detail::dtype_slot(t)];
   parallel_for(pool, rows, 16, [&](int64_t r0, int64_t r1) {
     const char* w = static_cast<const char*>(W) + size_t(r0) * rb;
     for (int64_t r = r0; r < r1; ++r, w += rb) y[r] = dot_row(w, x, cols);

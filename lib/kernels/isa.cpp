@@ -66,6 +66,7 @@ bool cpu_can_run(Isa isa, const CpuFeatures& f) {
 #endif
 #if defined(EMBER_HAVE_NEON_KERNELS)
     case Isa::kNeon: return f.neon;
+    case Isa::kNeonDotprod: return f.neon && f.neon_dotprod;
 #endif
     default: return false;
   }
@@ -75,14 +76,14 @@ Isa choose_initial() {
   const std::vector<Isa> all = runnable_isas();
   Isa best = all.back();
   if (const char* env = std::getenv("EMBER_ISA"); env && *env) {
-    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kNeonDotprod}) {
       if (std::string_view(env) == isa_name(isa)) {
         if (cpu_can_run(isa, cpu_features())) return isa;
         std::fprintf(stderr, "ember: EMBER_ISA=%s is not runnable here; using %s\n", env, isa_name(best));
         return best;
       }
     }
-    std::fprintf(stderr, "ember: unknown EMBER_ISA=%s (scalar, avx2, avx512, neon); using %s\n", env,
+    std::fprintf(stderr, "ember: unknown EMBER_ISA=%s (scalar, avx2, avx512, neon, neon-dotprod); using %s\n", env,
                  isa_name(best));
   }
   return best;
@@ -98,6 +99,7 @@ const char* isa_name(Isa isa) {
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
     case Isa::kNeon: return "neon";
+    case Isa::kNeonDotprod: return "neon-dotprod";
   }
   return "unknown";
 }
@@ -109,7 +111,7 @@ CpuFeatures cpu_features() {
 
 std::vector<Isa> runnable_isas() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::kScalar, Isa::kNeon, Isa::kAvx2, Isa::kAvx512})
+  for (Isa isa : {Isa::kScalar, Isa::kNeon, Isa::kNeonDotprod, Isa::kAvx2, Isa::kAvx512})
     if (cpu_can_run(isa, cpu_features())) out.push_back(isa);
   return out;
 }

@@ -20,9 +20,23 @@ constexpr int dtype_slot(DType t) {
 
 using DotFn = float (*)(const void* w_row, const float* x, int64_t n);
 
+// Quantized weights meet 8-bit activations (qdot_impl.h): the activation vector is converted once
+// per product into the block format the weight type pairs with.
+enum class ActFormat { kNone, kQ8x32, kQ8x256 };
+using QDotFn = float (*)(const void* w_row, const void* x_q8, int64_t n);
+using ActQuantFn = void (*)(const float* x, void* out, int64_t n);
+
+// Bytes of n activations in format f.
+constexpr size_t act_bytes(ActFormat f, int64_t n) {
+  return f == ActFormat::kQ8x32 ? size_t(n / 32) * (8 + 32) : f == ActFormat::kQ8x256 ? size_t(n / 256) * (4 + 32 + 256) : 0;
+}
+
 struct KernelTable {
   Isa isa;
-  DotFn dot[kNumDTypes];
+  DotFn dot[kNumDTypes];          // F32 activations, every dtype
+  QDotFn qdot[kNumDTypes];        // 8-bit activations, null where a dtype has no such path
+  ActFormat act[kNumDTypes];      // the activation format each qdot takes
+  ActQuantFn quantize_act[3];     // indexed by ActFormat
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
   void (*scale)(float* y, float a, int64_t n);                  // y *= a
@@ -41,6 +55,7 @@ const KernelTable& avx512_kernels();
 #endif
 #if defined(EMBER_HAVE_NEON_KERNELS)
 const KernelTable& neon_kernels();
+const KernelTable& neon_dotprod_kernels();
 #endif
 
 // The table of the active ISA (isa.h).

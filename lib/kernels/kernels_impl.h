@@ -12,6 +12,7 @@
 #include "ember/core/blocks.h"
 #include "ember/core/half.h"
 #include "kernels/kernel_table.h"
+#include "kernels/qdot_impl.h"
 
 #if !defined(EMBER_KERNELS_SCALAR_ONLY)
 #include <xsimd/xsimd.hpp>
@@ -253,6 +254,23 @@ detail::KernelTable make_kernel_table(Isa isa) {
   t.dot[dtype_slot(DType::Q4_K)] = dot_row_blocks<A, BlockQ4_K, kQK_K>;
   t.dot[dtype_slot(DType::Q5_K)] = dot_row_blocks<A, BlockQ5_K, kQK_K>;
   t.dot[dtype_slot(DType::Q6_K)] = dot_row_blocks<A, BlockQ6_K, kQK_K>;
+  using detail::ActFormat;
+  auto int8_path = [&](DType dt, detail::QDotFn f, ActFormat fmt) {
+    t.qdot[dtype_slot(dt)] = f;
+    t.act[dtype_slot(dt)] = fmt;
+  };
+  int8_path(DType::Q8_0, qdot_q8_0<A>, ActFormat::kQ8x32);
+  int8_path(DType::Q4_0, qdot_q4_0<A>, ActFormat::kQ8x32);
+  int8_path(DType::Q4_1, qdot_q4_1<A>, ActFormat::kQ8x32);
+  int8_path(DType::Q5_0, qdot_q5_0<A>, ActFormat::kQ8x32);
+  int8_path(DType::Q5_1, qdot_q5_1<A>, ActFormat::kQ8x32);
+  int8_path(DType::Q2_K, qdot_q2_k<A>, ActFormat::kQ8x256);
+  int8_path(DType::Q3_K, qdot_q3_k<A>, ActFormat::kQ8x256);
+  int8_path(DType::Q4_K, (qdot_k4<A, false, BlockQ4_K>), ActFormat::kQ8x256);
+  int8_path(DType::Q5_K, (qdot_k4<A, true, BlockQ5_K>), ActFormat::kQ8x256);
+  int8_path(DType::Q6_K, qdot_q6_k<A>, ActFormat::kQ8x256);
+  t.quantize_act[int(ActFormat::kQ8x32)] = quantize_act_32;
+  t.quantize_act[int(ActFormat::kQ8x256)] = quantize_act_256;
   t.dot_f32 = dot_f32<A>;
   t.axpy = axpy<A>;
   t.scale = scale<A>;

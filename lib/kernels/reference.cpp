@@ -27,6 +27,34 @@ Eigen::MatrixXd dequantized(DType t, const void* W, int64_t rows, int64_t cols) 
 
 }  // namespace
 
+std::vector<float> int8_activations(DType t, const float* x, int64_t n) {
+  const int64_t block = dtype_block_size(t);
+  std::vector<float> out(static_cast<size_t>(n));
+  for (int64_t b0 = 0; b0 < n; b0 += block) {
+    float amax = 0;
+    for (int64_t j = b0; j < b0 + block; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+    for (int64_t j = b0; j < b0 + block; ++j) out[size_t(j)] = std::nearbyint(x[j] * id) * d;
+  }
+  return out;
+}
+
+double int8_activation_error_bound(DType t, const void* w_row, const float* x, int64_t n) {
+  const int64_t block = dtype_block_size(t);
+  std::vector<float> w(static_cast<size_t>(n));
+  dequantize_row(t, w_row, w.data(), n);
+  double bound = 0;
+  for (int64_t b0 = 0; b0 < n; b0 += block) {
+    double amax = 0, wsum = 0;
+    for (int64_t j = b0; j < b0 + block; ++j) {
+      amax = std::max(amax, double(std::fabs(x[j])));
+      wsum += std::fabs(w[size_t(j)]);
+    }
+    bound += wsum * amax / 127.0 / 2.0;
+  }
+  return bound;
+}
+
 double dot(DType t, const void* w_row, const float* x, int64_t n) {
   std::vector<float> w(static_cast<size_t>(n));
   dequantize_row(t, w_row, w.data(), n);

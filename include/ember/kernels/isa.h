@@ -1,13 +1,13 @@
 // Instruction sets the kernels are compiled for, and the run-time choice among them.
 // The choice is made once from CPU features; EMBER_ISA=scalar|avx2|avx512|neon forces a path
-// (falling back to the best runnable one, with a warning, if the CPU lacks it).
+// (also neon-dotprod: ARMv8.2 sdot) (falling back to the best runnable one, with a warning, if the CPU lacks it).
 #pragma once
 
 #include <vector>
 
 namespace ember {
 
-enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kNeon = 3 };
+enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kNeon = 3, kNeonDotprod = 4 };
 
 const char* isa_name(Isa isa);
 

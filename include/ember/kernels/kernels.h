@@ -11,6 +11,11 @@
 
 namespace ember {
 
+// Whether dot/matvec with weights of type t quantize the activations to 8 bits on the way in (every
+// block-quantized type: integer dot products, see lib/kernels/qdot_impl.h) rather than use x as F32
+// (F32, F16, BF16). The added error is at most sum_i |w_i| * d_x / 2, d_x = max|x over the block| / 127.
+bool uses_int8_activations(DType t);
+
 // sum_i w[i] * x[i] over one row of n values of type t (n a multiple of the block size).
 float dot(DType t, const void* w_row, const float* x, int64_t n);
 

@@ -3,11 +3,19 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "ember/core/dtype.h"
 #include "ember/kernels/kernels.h"
 
 namespace ember::ref {
+
+// x as the 8-bit activation path sees it (uses_int8_activations): per block of dtype_block_size(t)
+// values, d = max|x| / 127, x_j -> round_to_nearest_even(x_j / d) * d.
+std::vector<float> int8_activations(DType t, const float* x, int64_t n);
+
+// An upper bound on |dot with 8-bit activations - exact dot|: sum_j |w_j| d_x(j) / 2.
+double int8_activation_error_bound(DType t, const void* w_row, const float* x, int64_t n);
 
 double dot(DType t, const void* w_row, const float* x, int64_t n);
 void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, float* y);

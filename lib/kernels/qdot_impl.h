@@ -1,0 +1,282 @@
+// Quantized weight x 8-bit activation dot products (ggml's vec_dot_*_q8 idea, our own code).
+//
+// Decode is memory bound: streaming a 4-bit weight row costs 0.56 bytes per weight, and turning
+// every weight into a float to FMA it costs more instructions than the memory system leaves time
+// for. So the activation vector is quantized once per product to int8 blocks (amax/127 scale,
+// round to nearest), and each weight block's integer codes meet it in an integer dot product
+// (int8_ops.h: vpdpbusd / maddubs / sdot); scales are applied once per block:
+//
+//   sum_j w_j x_j = d_w d_x sum_j q_j a_j  +  (offset terms that only need sum_j a_j)
+//
+// where w_j = d_w (q_j - z) [+ m] and x_j ~ d_x a_j. The per-block sums of a_j are precomputed with
+// the activations (ActQ8_32::sum, ActQ8_256::bsums), so zero points and mins cost one scalar FMA.
+// The error this adds is bounded by sum_j |w_j| d_x/2 and tested against that bound.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "ember/core/blocks.h"
+#include "kernels/int8_ops.h"
+
+namespace ember {
+inline namespace EMBER_ISA_NAMESPACE {
+namespace {
+
+// Activations for the 32-value formats: scale, scale * sum of codes, codes.
+struct ActQ8_32 {
+  float d;
+  float sum;
+  int8_t qs[kQK];
+};
+// Activations for the 256-value K formats: one scale, sums of each 16 codes, codes.
+struct ActQ8_256 {
+  float d;
+  int16_t bsums[kQK_K / 16];
+  int8_t qs[kQK_K];
+};
+
+// Round to nearest even for |v| < 2^22 (adding 1.5*2^23 leaves the integer in the low mantissa
+// bits); vectorizes where std::nearbyint may not.
+inline int32_t round_small(float v) {
+  const float t = v + 12582912.0f;
+  int32_t i;
+  std::memcpy(&i, &t, 4);
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+// Codes q_j = round(x_j / d), d = max|x| / 127, so q_j is in [-127, 127].
+inline float quantize_block_i8(const float* x, int n, int8_t* q) {
+  float amax = 0;
+  for (int j = 0; j < n; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+  const float d = amax / 127.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  for (int j = 0; j < n; ++j) q[j] = int8_t(round_small(x[j] * id));
+  return d;
+}
+
+void quantize_act_32(const float* x, void* out, int64_t n) {
+  auto* a = static_cast<ActQ8_32*>(out);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    a[i].d = quantize_block_i8(x + i * kQK, kQK, a[i].qs);
+    int32_t s = 0;
+    for (int j = 0; j < kQK; ++j) s += a[i].qs[j];
+    a[i].sum = a[i].d * float(s);
+  }
+}
+
+void quantize_act_256(const float* x, void* out, int64_t n) {
+  auto* a = static_cast<ActQ8_256*>(out);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    a[i].d = quantize_block_i8(x + i * kQK_K, kQK_K, a[i].qs);
+    for (int g = 0; g < kQK_K / 16; ++g) {
+      int32_t s = 0;
+      for (int j = 0; j < 16; ++j) s += a[i].qs[16 * g + j];
+      a[i].bsums[g] = int16_t(s);
+    }
+  }
+}
+
+// ---- 32-value formats ----------------------------------------------------------------------------
+
+template <class A>
+float qdot_q8_0(const void* w, const void* xa, int64_t n) {
+  using O = I8<A>;
+  const auto* b = static_cast<const BlockQ8_0*>(w);
+  const auto* x = static_cast<const ActQ8_32*>(xa);
+  auto acc = O::fzero();
+  for (int64_t i = 0; i < n / kQK; ++i)
+    acc = O::ffma(acc, O::dot_s8(b[i].qs, x[i].qs), O::half(b[i].d) * x[i].d);
+  return O::fsum(acc);
+}
+
+template <class A>
+float qdot_q4_0(const void* w, const void* xa, int64_t n) {  // w = d (q - 8)
+  using O = I8<A>;
+  const auto* b = static_cast<const BlockQ4_0*>(w);
+  const auto* x = static_cast<const ActQ8_32*>(xa);
+  auto acc = O::fzero();
+  float offset = 0;
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float d = O::half(b[i].d);
+    acc = O::ffma(acc, O::dot(O::nibbles16(b[i].qs), x[i].qs), d * x[i].d);
+    offset += d * x[i].sum;
+  }
+  return O::fsum(acc) - 8.0f * offset;
+}
+
+template <class A>
+float qdot_q4_1(const void* w, const void* xa, int64_t n) {  // w = d q + m
+  using O = I8<A>;
+  const auto* b = static_cast<const BlockQ4_1*>(w);
+  const auto* x = static_cast<const ActQ8_32*>(xa);
+  auto acc = O::fzero();
+  float offset = 0;
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    acc = O::ffma(acc, O::dot(O::nibbles16(b[i].qs), x[i].qs), O::half(b[i].d) * x[i].d);
+    offset += O::half(b[i].m) * x[i].sum;
+  }
+  return O::fsum(acc) + offset;
+}
+
+inline uint32_t load_qh(const uint8_t qh[4]) {
+  uint32_t v;
+  std::memcpy(&v, qh, 4);  // little-endian, as GGUF stores it (every target we build for is LE)
+  return v;
+}
+
+template <class A>
+float qdot_q5_0(const void* w, const void* xa, int64_t n) {  // w = d (q - 16)
+  using O = I8<A>;
+  const auto* b = static_cast<const BlockQ5_0*>(w);
+  const auto* x = static_cast<const ActQ8_32*>(xa);
+  auto acc = O::fzero();
+  float offset = 0;
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float d = O::half(b[i].d);
+    const auto q = O::or_(O::nibbles16(b[i].qs), O::bit_bytes(load_qh(b[i].qh), 0x10));
+    acc = O::ffma(acc, O::dot(q, x[i].qs), d * x[i].d);
+    offset += d * x[i].sum;
+  }
+  return O::fsum(acc) - 16.0f * offset;
+}
+
+template <class A>
+float qdot_q5_1(const void* w, const void* xa, int64_t n) {  // w = d q + m
+  using O = I8<A>;
+  const auto* b = static_cast<const BlockQ5_1*>(w);
+  const auto* x = static_cast<const ActQ8_32*>(xa);
+  auto acc = O::fzero();
+  float offset = 0;
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const auto q = O::or_(O::nibbles16(b[i].qs), O::bit_bytes(load_qh(b[i].qh), 0x10));
+    acc = O::ffma(acc, O::dot(q, x[i].qs), O::half(b[i].d) * x[i].d);
+    offset += O::half(b[i].m) * x[i].sum;
+  }
+  return O::fsum(acc) + offset;
+}
+
+// ---- 256-value K formats -------------------------------------------------------------------------
+
+// Q4_K / Q5_K: 8 groups of 32, w = d sc_g q - dmin m_g.
+template <class A, bool kFifthBit, class Block>
+float qdot_k4(const void* w, const void* xa, int64_t n) {
+  using O = I8<A>;
+  const auto* b = static_cast<const Block*>(w);
+  const auto* x = static_cast<const ActQ8_256*>(xa);
+  auto acc = O::fzero();
+  float mins = 0;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    uint8_t sc[8], m[8];
+    for (int g = 0; g < 8; ++g) k4_scale_min(g, b[i].scales, &sc[g], &m[g]);
+    auto isum = O::izero();
+    for (int c = 0; c < 4; ++c) {  // chunk c: 32 bytes of nibbles = groups 2c (low) and 2c+1 (high)
+      const auto bytes = O::load(b[i].qs + 32 * c);
+      auto q0 = O::lo4(bytes), q1 = O::hi4(bytes);
+      if constexpr (kFifthBit) {
+        const auto hb = O::load(b[i].qh);
+        q0 = O::or_(q0, O::shl(O::shr_and(hb, 2 * c, 1), 4));
+        q1 = O::or_(q1, O::shl(O::shr_and(hb, 2 * c + 1, 1), 4));
+      }
+      isum = O::imad(isum, O::dot(q0, x[i].qs + 64 * c), sc[2 * c], sc[2 * c]);
+      isum = O::imad(isum, O::dot(q1, x[i].qs + 64 * c + 32), sc[2 * c + 1], sc[2 * c + 1]);
+    }
+    acc = O::ffma(acc, isum, O::half(b[i].d) * x[i].d);
+    int32_t msum = 0;
+    for (int g = 0; g < 8; ++g) msum += int32_t(m[g]) * (x[i].bsums[2 * g] + x[i].bsums[2 * g + 1]);
+    mins += O::half(b[i].dmin) * x[i].d * float(msum);
+  }
+  return O::fsum(acc) - mins;
+}
+
+// Q6_K: 16 groups of 16, w = d sc_g (q - 32), q = 4 low bits (ql) | 2 high bits (qh).
+template <class A>
+float qdot_q6_k(const void* w, const void* xa, int64_t n) {
+  using O = I8<A>;
+  const auto* b = static_cast<const BlockQ6_K*>(w);
+  const auto* x = static_cast<const ActQ8_256*>(xa);
+  auto acc = O::fzero();
+  float offset = 0;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const int8_t* sc = b[i].scales;
+    auto isum = O::izero();
+    for (int h = 0; h < 2; ++h) {  // each half: 128 values from ql[64h..], qh[32h..]
+      const auto l0 = O::load(b[i].ql + 64 * h), l1 = O::load(b[i].ql + 64 * h + 32);
+      const auto hb = O::load(b[i].qh + 32 * h);
+      const decltype(l0) q[4] = {O::or_(O::lo4(l0), O::shl(O::shr_and(hb, 0, 3), 4)),
+                                 O::or_(O::lo4(l1), O::shl(O::shr_and(hb, 2, 3), 4)),
+                                 O::or_(O::hi4(l0), O::shl(O::shr_and(hb, 4, 3), 4)),
+                                 O::or_(O::hi4(l1), O::shl(O::shr_and(hb, 6, 3), 4))};
+      for (int k = 0; k < 4; ++k) {
+        const int g = 8 * h + 2 * k;
+        isum = O::imad(isum, O::dot(q[k], x[i].qs + 128 * h + 32 * k), sc[g], sc[g + 1]);
+      }
+    }
+    const float d = O::half(b[i].d) * x[i].d;
+    acc = O::ffma(acc, isum, d);
+    int32_t zsum = 0;
+    for (int g = 0; g < 16; ++g) zsum += int32_t(sc[g]) * x[i].bsums[g];
+    offset += d * 32.0f * float(zsum);
+  }
+  return O::fsum(acc) - offset;
+}
+
+// Q3_K: 16 groups of 16, w = d sc_g (q - 4), q = 2 low bits (qs) | high bit (hmask) << 2.
+template <class A>
+float qdot_q3_k(const void* w, const void* xa, int64_t n) {
+  using O = I8<A>;
+  const auto* b = static_cast<const BlockQ3_K*>(w);
+  const auto* x = static_cast<const ActQ8_256*>(xa);
+  auto acc = O::fzero();
+  float offset = 0;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    int8_t sc[16];
+    q3k_scales(b[i].scales, sc);
+    const auto hm = O::load(b[i].hmask);
+    auto isum = O::izero();
+    for (int h = 0; h < 2; ++h) {
+      const auto lo = O::load(b[i].qs + 32 * h);
+      for (int j = 0; j < 4; ++j) {  // run (h, j): bits 2j of qs, bit 4h+j of hmask; groups 8h+2j, +1
+        const auto q = O::or_(O::shr_and(lo, 2 * j, 3), O::shl(O::shr_and(hm, 4 * h + j, 1), 2));
+        const int g = 8 * h + 2 * j;
+        isum = O::imad(isum, O::dot(q, x[i].qs + 128 * h + 32 * j), sc[g], sc[g + 1]);
+      }
+    }
+    const float d = O::half(b[i].d) * x[i].d;
+    acc = O::ffma(acc, isum, d);
+    int32_t zsum = 0;
+    for (int g = 0; g < 16; ++g) zsum += int32_t(sc[g]) * x[i].bsums[g];
+    offset += d * 4.0f * float(zsum);
+  }
+  return O::fsum(acc) - offset;
+}
+
+// Q2_K: 16 groups of 16, w = d sc_g q - dmin m_g, 4-bit sc and m, q = 2 bits.
+template <class A>
+float qdot_q2_k(const void* w, const void* xa, int64_t n) {
+  using O = I8<A>;
+  const auto* b = static_cast<const BlockQ2_K*>(w);
+  const auto* x = static_cast<const ActQ8_256*>(xa);
+  auto acc = O::fzero();
+  float mins = 0;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    auto isum = O::izero();
+    for (int h = 0; h < 2; ++h) {
+      const auto lo = O::load(b[i].qs + 32 * h);
+      for (int j = 0; j < 4; ++j) {
+        const int g = 8 * h + 2 * j;
+        isum = O::imad(isum, O::dot(O::shr_and(lo, 2 * j, 3), x[i].qs + 128 * h + 32 * j), b[i].scales[g] & 0xF,
+                       b[i].scales[g + 1] & 0xF);
+      }
+    }
+    acc = O::ffma(acc, isum, O::half(b[i].d) * x[i].d);
+    int32_t msum = 0;
+    for (int g = 0; g < 16; ++g) msum += int32_t(b[i].scales[g] >> 4) * x[i].bsums[g];
+    mins += O::half(b[i].dmin) * x[i].d * float(msum);
+  }
+  return O::fsum(acc) - mins;
+}
+
+}  // namespace
+}  // namespace EMBER_ISA_NAMESPACE
+}  // namespace ember
