@@ -1,11 +1,15 @@
 // A persistent pool of worker threads: created once, reused by every parallel kernel call, so no
 // thread is created per operation. The calling thread takes part in the work.
+//
+// Decode issues a parallel matvec every few tens of microseconds; waking a sleeping thread through
+// the kernel costs about as much. So idle workers first spin on the job counter for a while (0.1 to
+// 0.3 ms) and only then sleep (a futex through std::atomic::wait); the caller spins for
+// completion. A pool left idle costs no CPU after that spin.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -35,12 +39,10 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable start_cv_, done_cv_;
-  const std::function<void(int, int)>* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  const std::function<void(int, int)>* job_ = nullptr;  // published by generation_ (release/acquire)
+  std::atomic<uint64_t> generation_{0};  // incremented once per parallel_run
+  std::atomic<int> pending_{0};          // workers still running the current job
+  std::atomic<bool> stop_{false};
 };
 
 // Same chunking as ThreadPool::parallel_for; runs inline when pool is null.
