@@ -79,6 +79,29 @@ struct I8Scalar {
     return s;
   }
   static float half(uint16_t h) { return fp16_to_f32(h); }
+
+  // Eight blocks at once: lane k of the result is the sum of p[k]'s lanes.
+  static I32 reduce8(const I32 p[8]) {
+    I32 r{};
+    for (int k = 0; k < 8; ++k)
+      for (int l = 0; l < 8; ++l) r.v[k] += p[k].v[l];
+    return r;
+  }
+  static int32_t isum(I32 v) {
+    int32_t s = 0;
+    for (int32_t x : v.v) s += x;
+    return s;
+  }
+  static F32 half8(const uint16_t* h) {
+    F32 r;
+    for (int l = 0; l < 8; ++l) r.v[l] = fp16_to_f32(h[l]);
+    return r;
+  }
+  static F32 loadf(const float* p) { F32 r; std::memcpy(r.v, p, 32); return r; }
+  static F32 splatf(float s) { F32 r; for (float& v : r.v) v = s; return r; }
+  static F32 cvt(I32 v) { F32 r; for (int l = 0; l < 8; ++l) r.v[l] = float(v.v[l]); return r; }
+  static F32 fmul(F32 a, F32 b) { for (int l = 0; l < 8; ++l) a.v[l] *= b.v[l]; return a; }
+  static F32 fma_v(F32 a, F32 b, F32 c) { for (int l = 0; l < 8; ++l) c.v[l] += a.v[l] * b.v[l]; return c; }
 };
 
 template <>
@@ -153,6 +176,26 @@ struct I8X86 {
     return _mm_cvtss_f32(r);
   }
   static float half(uint16_t h) { return _cvtsh_ss(h); }
+
+  static I32 reduce8(const I32 p[8]) {
+    const __m256i t0 = _mm256_hadd_epi32(p[0], p[1]), t1 = _mm256_hadd_epi32(p[2], p[3]);
+    const __m256i t2 = _mm256_hadd_epi32(p[4], p[5]), t3 = _mm256_hadd_epi32(p[6], p[7]);
+    const __m256i u0 = _mm256_hadd_epi32(t0, t1), u1 = _mm256_hadd_epi32(t2, t3);
+    // u0 = [s0 s1 s2 s3 | s0' s1' s2' s3'] (low and high 128-bit halves' partial sums), u1 likewise.
+    return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), _mm256_permute2x128_si256(u0, u1, 0x31));
+  }
+  static int32_t isum(I32 v) {
+    __m128i r = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    r = _mm_add_epi32(r, _mm_unpackhi_epi64(r, r));
+    r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 1));
+    return _mm_cvtsi128_si32(r);
+  }
+  static F32 half8(const uint16_t* h) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h))); }
+  static F32 loadf(const float* p) { return _mm256_loadu_ps(p); }
+  static F32 splatf(float s) { return _mm256_set1_ps(s); }
+  static F32 cvt(I32 v) { return _mm256_cvtepi32_ps(v); }
+  static F32 fmul(F32 a, F32 b) { return _mm256_mul_ps(a, b); }
+  static F32 fma_v(F32 a, F32 b, F32 c) { return _mm256_fmadd_ps(a, b, c); }
 };
 #endif
 
@@ -212,6 +255,23 @@ struct I8Neon {
   }
   static float fsum(F32 a) { return vaddvq_f32(vaddq_f32(a.lo, a.hi)); }
   static float half(uint16_t h) { return fp16_to_f32(h); }
+
+  static I32 reduce8(const I32 p[8]) {
+    int32x4_t s[8];
+    for (int k = 0; k < 8; ++k) s[k] = vaddq_s32(p[k].lo, p[k].hi);
+    return {vpaddq_s32(vpaddq_s32(s[0], s[1]), vpaddq_s32(s[2], s[3])),
+            vpaddq_s32(vpaddq_s32(s[4], s[5]), vpaddq_s32(s[6], s[7]))};
+  }
+  static int32_t isum(I32 v) { return vaddvq_s32(vaddq_s32(v.lo, v.hi)); }
+  static F32 half8(const uint16_t* h) {
+    const float16x8_t v = vreinterpretq_f16_u16(vld1q_u16(h));
+    return {vcvt_f32_f16(vget_low_f16(v)), vcvt_high_f32_f16(v)};
+  }
+  static F32 loadf(const float* p) { return {vld1q_f32(p), vld1q_f32(p + 4)}; }
+  static F32 splatf(float s) { return {vdupq_n_f32(s), vdupq_n_f32(s)}; }
+  static F32 cvt(I32 v) { return {vcvtq_f32_s32(v.lo), vcvtq_f32_s32(v.hi)}; }
+  static F32 fmul(F32 a, F32 b) { return {vmulq_f32(a.lo, b.lo), vmulq_f32(a.hi, b.hi)}; }
+  static F32 fma_v(F32 a, F32 b, F32 c) { return {vfmaq_f32(c.lo, a.lo, b.lo), vfmaq_f32(c.hi, a.hi, b.hi)}; }
 };
 #endif
 

@@ -28,7 +28,7 @@ using ActQuantFn = void (*)(const float* x, void* out, int64_t n);
 
 // Bytes of n activations in format f.
 constexpr size_t act_bytes(ActFormat f, int64_t n) {
-  return f == ActFormat::kQ8x32 ? size_t(n / 32) * (8 + 32) : f == ActFormat::kQ8x256 ? size_t(n / 256) * (4 + 32 + 256) : 0;
+  return f == ActFormat::kQ8x32 ? size_t(n / 32) * (4 + 4 + 32) : f == ActFormat::kQ8x256 ? size_t(n / 256) * (4 + 32 + 256) : 0;
 }
 
 struct KernelTable {

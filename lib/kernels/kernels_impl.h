@@ -259,11 +259,11 @@ detail::KernelTable make_kernel_table(Isa isa) {
     t.qdot[dtype_slot(dt)] = f;
     t.act[dtype_slot(dt)] = fmt;
   };
-  int8_path(DType::Q8_0, qdot_q8_0<A>, ActFormat::kQ8x32);
-  int8_path(DType::Q4_0, qdot_q4_0<A>, ActFormat::kQ8x32);
-  int8_path(DType::Q4_1, qdot_q4_1<A>, ActFormat::kQ8x32);
-  int8_path(DType::Q5_0, qdot_q5_0<A>, ActFormat::kQ8x32);
-  int8_path(DType::Q5_1, qdot_q5_1<A>, ActFormat::kQ8x32);
+  int8_path(DType::Q8_0, (qdot_blocks32<A, FormatQ8_0>), ActFormat::kQ8x32);
+  int8_path(DType::Q4_0, (qdot_blocks32<A, FormatQ4_0>), ActFormat::kQ8x32);
+  int8_path(DType::Q4_1, (qdot_blocks32<A, FormatQ4_1>), ActFormat::kQ8x32);
+  int8_path(DType::Q5_0, (qdot_blocks32<A, FormatQ5_0>), ActFormat::kQ8x32);
+  int8_path(DType::Q5_1, (qdot_blocks32<A, FormatQ5_1>), ActFormat::kQ8x32);
   int8_path(DType::Q2_K, qdot_q2_k<A>, ActFormat::kQ8x256);
   int8_path(DType::Q3_K, qdot_q3_k<A>, ActFormat::kQ8x256);
   int8_path(DType::Q4_K, (qdot_k4<A, false, BlockQ4_K>), ActFormat::kQ8x256);

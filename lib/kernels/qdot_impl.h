@@ -23,11 +23,14 @@ namespace ember {
 inline namespace EMBER_ISA_NAMESPACE {
 namespace {
 
-// Activations for the 32-value formats: scale, scale * sum of codes, codes.
+// Activations for the 32-value formats, as three arrays (eight blocks' scales load as one vector):
+// per block the scale d and d * (sum of codes), then all codes. Size: act_bytes() in kernel_table.h.
 struct ActQ8_32 {
-  float d;
-  float sum;
-  int8_t qs[kQK];
+  const float* d;
+  const float* sum;
+  const int8_t* qs;
+  ActQ8_32(const void* p, int64_t n)
+      : d(static_cast<const float*>(p)), sum(d + n / kQK), qs(reinterpret_cast<const int8_t*>(sum + n / kQK)) {}
 };
 // Activations for the 256-value K formats: one scale, sums of each 16 codes, codes.
 struct ActQ8_256 {
@@ -56,12 +59,15 @@ inline float quantize_block_i8(const float* x, int n, int8_t* q) {
 }
 
 void quantize_act_32(const float* x, void* out, int64_t n) {
-  auto* a = static_cast<ActQ8_32*>(out);
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    a[i].d = quantize_block_i8(x + i * kQK, kQK, a[i].qs);
+  const int64_t nb = n / kQK;
+  float* d = static_cast<float*>(out);
+  float* sum = d + nb;
+  int8_t* qs = reinterpret_cast<int8_t*>(sum + nb);
+  for (int64_t i = 0; i < nb; ++i) {
+    d[i] = quantize_block_i8(x + i * kQK, kQK, qs + i * kQK);
     int32_t s = 0;
-    for (int j = 0; j < kQK; ++j) s += a[i].qs[j];
-    a[i].sum = a[i].d * float(s);
+    for (int j = 0; j < kQK; ++j) s += qs[i * kQK + j];
+    sum[i] = d[i] * float(s);
   }
 }
 
@@ -78,46 +84,12 @@ void quantize_act_256(const float* x, void* out, int64_t n) {
 }
 
 // ---- 32-value formats ----------------------------------------------------------------------------
-
-template <class A>
-float qdot_q8_0(const void* w, const void* xa, int64_t n) {
-  using O = I8<A>;
-  const auto* b = static_cast<const BlockQ8_0*>(w);
-  const auto* x = static_cast<const ActQ8_32*>(xa);
-  auto acc = O::fzero();
-  for (int64_t i = 0; i < n / kQK; ++i)
-    acc = O::ffma(acc, O::dot_s8(b[i].qs, x[i].qs), O::half(b[i].d) * x[i].d);
-  return O::fsum(acc);
-}
-
-template <class A>
-float qdot_q4_0(const void* w, const void* xa, int64_t n) {  // w = d (q - 8)
-  using O = I8<A>;
-  const auto* b = static_cast<const BlockQ4_0*>(w);
-  const auto* x = static_cast<const ActQ8_32*>(xa);
-  auto acc = O::fzero();
-  float offset = 0;
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    const float d = O::half(b[i].d);
-    acc = O::ffma(acc, O::dot(O::nibbles16(b[i].qs), x[i].qs), d * x[i].d);
-    offset += d * x[i].sum;
-  }
-  return O::fsum(acc) - 8.0f * offset;
-}
-
-template <class A>
-float qdot_q4_1(const void* w, const void* xa, int64_t n) {  // w = d q + m
-  using O = I8<A>;
-  const auto* b = static_cast<const BlockQ4_1*>(w);
-  const auto* x = static_cast<const ActQ8_32*>(xa);
-  auto acc = O::fzero();
-  float offset = 0;
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    acc = O::ffma(acc, O::dot(O::nibbles16(b[i].qs), x[i].qs), O::half(b[i].d) * x[i].d);
-    offset += O::half(b[i].m) * x[i].sum;
-  }
-  return O::fsum(acc) + offset;
-}
+//
+// Each format gives one block's integer dot product (codes against activation codes), its fp16
+// scale, and its affine part: a zero point z (w = d (q - z)) or a min m (w = d q + m).
+// Blocks go eight at a time: their eight integer sums are reduced into one vector, so scales are
+// converted, multiplied and accumulated with one vector operation per eight blocks instead of
+// several scalar ones per block (the loop is instruction bound, not memory bound, otherwise).
 
 inline uint32_t load_qh(const uint8_t qh[4]) {
   uint32_t v;
@@ -125,35 +97,85 @@ inline uint32_t load_qh(const uint8_t qh[4]) {
   return v;
 }
 
-template <class A>
-float qdot_q5_0(const void* w, const void* xa, int64_t n) {  // w = d (q - 16)
-  using O = I8<A>;
-  const auto* b = static_cast<const BlockQ5_0*>(w);
-  const auto* x = static_cast<const ActQ8_32*>(xa);
-  auto acc = O::fzero();
-  float offset = 0;
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    const float d = O::half(b[i].d);
-    const auto q = O::or_(O::nibbles16(b[i].qs), O::bit_bytes(load_qh(b[i].qh), 0x10));
-    acc = O::ffma(acc, O::dot(q, x[i].qs), d * x[i].d);
-    offset += d * x[i].sum;
+struct FormatQ8_0 {  // w = d q, q signed
+  using Block = BlockQ8_0;
+  static constexpr int kZeroPoint = 0;
+  static constexpr bool kHasMin = false;
+  template <class O> static auto dot(const Block& b, const int8_t* x) { return O::dot_s8(b.qs, x); }
+};
+struct FormatQ4_0 {  // w = d (q - 8)
+  using Block = BlockQ4_0;
+  static constexpr int kZeroPoint = 8;
+  static constexpr bool kHasMin = false;
+  template <class O> static auto dot(const Block& b, const int8_t* x) { return O::dot(O::nibbles16(b.qs), x); }
+};
+struct FormatQ4_1 {  // w = d q + m
+  using Block = BlockQ4_1;
+  static constexpr int kZeroPoint = 0;
+  static constexpr bool kHasMin = true;
+  template <class O> static auto dot(const Block& b, const int8_t* x) { return O::dot(O::nibbles16(b.qs), x); }
+};
+struct FormatQ5_0 {  // w = d (q - 16), 5th bit of value j in bit j of qh
+  using Block = BlockQ5_0;
+  static constexpr int kZeroPoint = 16;
+  static constexpr bool kHasMin = false;
+  template <class O> static auto dot(const Block& b, const int8_t* x) {
+    return O::dot(O::or_(O::nibbles16(b.qs), O::bit_bytes(load_qh(b.qh), 0x10)), x);
   }
-  return O::fsum(acc) - 16.0f * offset;
-}
+};
+struct FormatQ5_1 {  // w = d q + m
+  using Block = BlockQ5_1;
+  static constexpr int kZeroPoint = 0;
+  static constexpr bool kHasMin = true;
+  template <class O> static auto dot(const Block& b, const int8_t* x) {
+    return O::dot(O::or_(O::nibbles16(b.qs), O::bit_bytes(load_qh(b.qh), 0x10)), x);
+  }
+};
 
-template <class A>
-float qdot_q5_1(const void* w, const void* xa, int64_t n) {  // w = d q + m
+template <class A, class Format>
+float qdot_blocks32(const void* w, const void* xa, int64_t n) {
   using O = I8<A>;
-  const auto* b = static_cast<const BlockQ5_1*>(w);
-  const auto* x = static_cast<const ActQ8_32*>(xa);
-  auto acc = O::fzero();
-  float offset = 0;
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    const auto q = O::or_(O::nibbles16(b[i].qs), O::bit_bytes(load_qh(b[i].qh), 0x10));
-    acc = O::ffma(acc, O::dot(q, x[i].qs), O::half(b[i].d) * x[i].d);
-    offset += O::half(b[i].m) * x[i].sum;
+  const auto* b = static_cast<const typename Format::Block*>(w);
+  const ActQ8_32 x(xa, n);
+  const int64_t nb = n / kQK;
+  auto acc = O::fzero(), affine = O::fzero();
+  // Accumulates eight blocks given their integer sums, fp16 scales (and mins), activation scales
+  // and activation sums.
+  auto accumulate = [&](const typename O::I32 p[8], const uint16_t* dh, const uint16_t* mh, const float* xd,
+                        const float* xs) {
+    const auto dw = O::half8(dh);
+    acc = O::fma_v(O::cvt(O::reduce8(p)), O::fmul(dw, O::loadf(xd)), acc);
+    if constexpr (Format::kZeroPoint != 0)
+      affine = O::fma_v(O::fmul(dw, O::splatf(-float(Format::kZeroPoint))), O::loadf(xs), affine);
+    if constexpr (Format::kHasMin) affine = O::fma_v(O::half8(mh), O::loadf(xs), affine);
+  };
+  int64_t i = 0;
+  for (; i + 8 <= nb; i += 8) {
+    typename O::I32 p[8];
+    uint16_t dh[8], mh[8];
+    for (int k = 0; k < 8; ++k) {
+      p[k] = Format::template dot<O>(b[i + k], x.qs + (i + k) * kQK);
+      dh[k] = b[i + k].d;
+      if constexpr (Format::kHasMin) mh[k] = b[i + k].m;
+    }
+    accumulate(p, dh, mh, x.d + i, x.sum + i);
   }
-  return O::fsum(acc) + offset;
+  if (i < nb) {
+    // A partial last group (896 values = 28 blocks): missing blocks get zero sums and scales.
+    typename O::I32 p[8];
+    uint16_t dh[8] = {}, mh[8] = {};
+    float xd[8] = {}, xs[8] = {};
+    for (int k = 0; k < 8; ++k) p[k] = O::izero();
+    for (int k = 0; i + k < nb; ++k) {
+      p[k] = Format::template dot<O>(b[i + k], x.qs + (i + k) * kQK);
+      dh[k] = b[i + k].d;
+      if constexpr (Format::kHasMin) mh[k] = b[i + k].m;
+      xd[k] = x.d[i + k];
+      xs[k] = x.sum[i + k];
+    }
+    accumulate(p, dh, mh, xd, xs);
+  }
+  return O::fsum(acc) + O::fsum(affine);
 }
 
 // ---- 256-value K formats -------------------------------------------------------------------------
