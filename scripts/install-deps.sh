@@ -4,9 +4,9 @@
 # the AArch64 cross compiler and qemu, which run the whole suite on the NEON kernels.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libdnnl-dev libxsimd-dev xtl-dev
-          libgtest-dev googletest libbenchmark-dev)
+          libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(g++-aarch64-linux-gnu qemu-user-static)
+  packages+=(g++-aarch64-linux-gnu qemu-user-static python3 python3-venv clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

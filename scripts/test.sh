@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# README command 2 (and CI): install what is missing, then build and pass every test four ways:
+# README command 2 (and CI): install what is missing, then build and pass every test five ways:
 #   1. Release, warnings as errors, with oneDNN;
 #   2. without oneDNN (EMBER_WITH_ONEDNN=OFF must build and pass too);
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer;
-#   4. cross-compiled for AArch64 and run under qemu: the NEON kernels against the references.
+#   4. cross-compiled for AArch64 and run under qemu: the NEON kernels against the references;
+#   5. the file parsers under libFuzzer for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
 jobs=$(nproc)
+
+# Python oracles (gguf-py; pinned in tests/python/requirements.txt) in a venv of our own.
+venv=build/venv
+if [[ ! -x $venv/bin/python ]] || ! cmp -s tests/python/requirements.txt $venv/requirements.txt; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
+  cp tests/python/requirements.txt "$venv/requirements.txt"
+fi
+py="-DEMBER_PYTHON=$PWD/$venv/bin/python"
 
 run_suite() {  # name, cmake options...
   local dir="build/$1"; shift
@@ -18,10 +29,20 @@ run_suite() {  # name, cmake options...
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600
 }
 
-run_suite ci -DCMAKE_BUILD_TYPE=Release
-run_suite ci-no-onednn -DCMAKE_BUILD_TYPE=Release -DEMBER_WITH_ONEDNN=OFF -DEMBER_BUILD_BENCH=OFF
+run_suite ci -DCMAKE_BUILD_TYPE=Release "$py"
+run_suite ci-no-onednn -DCMAKE_BUILD_TYPE=Release -DEMBER_WITH_ONEDNN=OFF -DEMBER_BUILD_BENCH=OFF "$py"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite ci-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_SANITIZE=ON -DEMBER_BUILD_BENCH=OFF
 run_suite ci-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DEMBER_WITH_ONEDNN=OFF \
   -DEMBER_BUILD_BENCH=OFF
+
+# 5. The parsers under libFuzzer (clang, ASan+UBSan), each for a bounded time from real seeds.
+echo "=== fuzz"
+CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_FUZZ=ON \
+  -DEMBER_WITH_ONEDNN=OFF -DEMBER_BUILD_TESTS=OFF -DEMBER_BUILD_BENCH=OFF
+cmake --build build/fuzz -j "$jobs" --target fuzz_gguf
+mkdir -p build/fuzz/corpus-gguf
+cp tests/data/quants/*.gguf build/fuzz/corpus-gguf/
+./build/fuzz/tests/fuzz/fuzz_gguf -max_total_time="${EMBER_FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -max_len=65536 \
+  -print_final_stats=1 build/fuzz/corpus-gguf
 echo "all suites passed"
