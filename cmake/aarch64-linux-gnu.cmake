@@ -17,3 +17,8 @@ find_program(EMBER_QEMU_AARCH64 NAMES qemu-aarch64-static qemu-aarch64)
 if(EMBER_QEMU_AARCH64)
   set(CMAKE_CROSSCOMPILING_EMULATOR ${EMBER_QEMU_AARCH64})
 endif()
+# Libraries with code (PCRE2) come from Debian's arm64 multiarch packages (libpcre2-dev:arm64).
+set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig)
+set(ENV{PKG_CONFIG_PATH} "")
+# Binaries are linked statically (qemu then needs no arm64 loader): prefer static archives.
+set(EMBER_PREFER_STATIC_LIBS ON CACHE BOOL "")

@@ -4,9 +4,17 @@
 # the AArch64 cross compiler and qemu, which run the whole suite on the NEON kernels.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libdnnl-dev libxsimd-dev xtl-dev
-          libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev)
+          libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libpcre2-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(g++-aarch64-linux-gnu qemu-user-static python3 python3-venv clang libclang-rt-14-dev)
+  packages+=(g++-aarch64-linux-gnu qemu-user-static python3 python3-venv clang libclang-rt-14-dev
+             libpcre2-dev:arm64)
+  # The AArch64 cross build links Debian's arm64 libraries (multiarch).
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO dpkg --add-architecture arm64
+    $SUDO apt-get update -qq
+  fi
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,104 @@
+// Text <-> token ids, exactly as the model's own tokenizer does it.
+//
+// Two algorithms cover the models Ember runs:
+//  - byte-level BPE (GPT-2 lineage: Qwen2/2.5, Llama-3, DeepSeek): the text is split by the model's
+//    pre-tokenizer regexes, every byte is mapped to a printable character (GPT-2's bytes_to_unicode),
+//    and adjacent symbols merge by the rank of their merge rule;
+//  - SentencePiece BPE (Llama-2, llama2.c): spaces become U+2581, adjacent symbols merge by the score
+//    of the token they form, and characters with no token fall back to <0xXX> byte tokens.
+// Special tokens (control and user-defined) are matched in the raw text before either runs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ember/core/status.h"
+
+namespace ember {
+namespace gguf {
+class GgufFile;
+}
+
+enum class TokenType : int32_t {  // GGUF tokenizer.ggml.token_type values (SentencePiece's)
+  kUndefined = 0,
+  kNormal = 1,
+  kUnknown = 2,
+  kControl = 3,
+  kUserDefined = 4,
+  kUnused = 5,
+  kByte = 6,
+};
+
+// The vocabulary and the rules that go with it, from GGUF or tokenizer.json.
+struct Vocab {
+  enum class Model { kBpe, kSpm };
+  Model model = Model::kBpe;
+  std::string pre;                 // pre-tokenizer name (GGUF tokenizer.ggml.pre)
+  std::vector<std::string> tokens;
+  std::vector<float> scores;       // SPM merge priority (higher first)
+  std::vector<TokenType> types;
+  std::unordered_map<std::string, int32_t> token_to_id;
+  std::unordered_map<std::string, int32_t> merge_rank;  // "left right" -> rank (BPE)
+  int32_t bos = -1, eos = -1, eot = -1, unk = -1, pad = -1;
+  bool add_bos = false, add_eos = false;
+  bool add_space_prefix = true;    // SPM: prepend a space, as SentencePiece's dummy prefix
+};
+
+class Tokenizer {
+ public:
+  // Reads tokenizer.ggml.* from a GGUF file (the tokenizer keeps its own copies of the strings).
+  static Result<std::unique_ptr<Tokenizer>> from_gguf(const gguf::GgufFile& file);
+  static Result<std::unique_ptr<Tokenizer>> from_vocab(Vocab vocab);
+  ~Tokenizer();
+
+  // Token ids of `text` (UTF-8; invalid UTF-8 is an INVALID_ARGUMENT error). add_special adds the
+  // model's BOS/EOS as its metadata asks; parse_special lets control tokens written in the text
+  // (e.g. "<|im_start|>") become their ids instead of being tokenized as characters.
+  Result<std::vector<int32_t>> encode(std::string_view text, bool add_special = false, bool parse_special = false) const;
+
+  // The bytes token `id` stands for (byte-level BPE undone, U+2581 -> space, <0xXX> -> byte).
+  // Control tokens give their text only when `special` is true.
+  std::string piece(int32_t id, bool special = false) const;
+  // Concatenated pieces. The result may end in an incomplete UTF-8 character; StreamDecoder holds
+  // such bytes back.
+  std::string decode(const std::vector<int32_t>& ids, bool special = false) const;
+
+  const Vocab& vocab() const { return vocab_; }
+  int32_t n_tokens() const { return int32_t(vocab_.tokens.size()); }
+
+ private:
+  explicit Tokenizer(Vocab v);
+  Status init();
+  void encode_fragment(std::string_view text, bool first_fragment, std::vector<int32_t>* out) const;
+  void encode_bpe(std::string_view text, std::vector<int32_t>* out) const;
+  void encode_spm(std::string_view text, std::vector<int32_t>* out) const;
+
+  Vocab vocab_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Turns a stream of token ids into whole UTF-8 characters: bytes of a character split across
+// tokens are held back until it completes (DESIGN.md: callbacks never see a partial character).
+class StreamDecoder {
+ public:
+  explicit StreamDecoder(const Tokenizer& t, bool special = false) : tok_(t), special_(special) {}
+  // Text that is complete after adding token `id` (possibly empty).
+  std::string push(int32_t id);
+  // Whatever is held back at the end (an incomplete character, as U+FFFD replacement characters).
+  std::string flush();
+
+ private:
+  const Tokenizer& tok_;
+  bool special_;
+  std::string pending_;
+};
+
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+
+}  // namespace ember

@@ -1,0 +1,433 @@
+#include "ember/tokenizer/tokenizer.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <queue>
+
+#include "ember/formats/gguf.h"
+#include "tokenizer/pretokenizer.h"
+#include "tokenizer/utf8.h"
+
+namespace ember {
+
+struct Tokenizer::Impl {
+  std::unique_ptr<PreTokenizer> pre;
+  // Special tokens matched in raw text, longest first: (text, id, always) — user-defined tokens
+  // are always matched, control tokens only when the caller asks (parse_special).
+  struct Special {
+    std::string text;
+    int32_t id;
+    bool always;
+  };
+  std::vector<Special> specials;
+  std::array<int32_t, 256> byte_token{};  // SPM: <0xXX> token of each byte, or -1
+};
+
+Tokenizer::Tokenizer(Vocab v) : vocab_(std::move(v)), impl_(std::make_unique<Impl>()) {}
+Tokenizer::~Tokenizer() = default;
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_vocab(Vocab vocab) {
+  std::unique_ptr<Tokenizer> t(new Tokenizer(std::move(vocab)));
+  if (Status s = t->init(); !s) return s;
+  return t;
+}
+
+Status Tokenizer::init() {
+  Vocab& v = vocab_;
+  const size_t n = v.tokens.size();
+  if (n == 0) return format_error("tokenizer has an empty vocabulary");
+  if (!v.scores.empty() && v.scores.size() != n) return format_error("tokenizer scores and tokens differ in length");
+  if (!v.types.empty() && v.types.size() != n) return format_error("tokenizer token types and tokens differ in length");
+  if (v.types.empty()) v.types.assign(n, TokenType::kNormal);
+  if (v.scores.empty()) v.scores.assign(n, 0.0f);
+  for (int32_t* id : {&v.bos, &v.eos, &v.eot, &v.unk, &v.pad})
+    if (*id >= int32_t(n)) return format_error("special token id " + std::to_string(*id) + " is outside the vocabulary of " + std::to_string(n));
+  v.token_to_id.reserve(n);
+  for (size_t i = 0; i < n; ++i) v.token_to_id.emplace(v.tokens[i], int32_t(i));  // first id wins on duplicates
+  if (v.model == Vocab::Model::kBpe) {
+    auto pre = PreTokenizer::for_name(v.pre);
+    if (!pre) return pre.status();
+    impl_->pre = std::move(pre.value());
+  }
+  impl_->byte_token.fill(-1);
+  for (size_t i = 0; i < n; ++i) {
+    const TokenType type = v.types[i];
+    if (type == TokenType::kControl || type == TokenType::kUserDefined) {
+      if (!v.tokens[i].empty()) impl_->specials.push_back({v.tokens[i], int32_t(i), type == TokenType::kUserDefined});
+    }
+    if (type == TokenType::kByte && v.tokens[i].size() == 6 && v.tokens[i].rfind("<0x", 0) == 0) {
+      unsigned b = 0;
+      if (std::sscanf(v.tokens[i].c_str() + 3, "%2x", &b) == 1) impl_->byte_token[b] = int32_t(i);
+    }
+  }
+  std::stable_sort(impl_->specials.begin(), impl_->specials.end(),
+                   [](const Impl::Special& a, const Impl::Special& b) { return a.text.size() > b.text.size(); });
+  return Status::ok();
+}
+
+// ---- GGUF ---------------------------------------------------------------------------------------
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const gguf::GgufFile& f) {
+  using gguf::Value;
+  auto str = [&](const char* key) -> std::string {
+    const Value* v = f.find(key);
+    return v && v->as_string() ? std::string(*v->as_string()) : std::string();
+  };
+  const std::string model = str("tokenizer.ggml.model");
+  Vocab v;
+  if (model == "gpt2") {
+    v.model = Vocab::Model::kBpe;
+    v.add_space_prefix = false;
+  } else if (model == "llama") {
+    v.model = Vocab::Model::kSpm;
+    v.bos = 1, v.eos = 2, v.unk = 0, v.add_bos = true;  // SentencePiece's defaults, as llama.cpp's
+  } else if (model.empty()) {
+    return format_error(f.name() + ": no tokenizer (key 'tokenizer.ggml.model' is missing)");
+  } else {
+    return unsupported(f.name() + ": tokenizer model '" + model + "' is not supported (gpt2 and llama are)");
+  }
+  v.pre = str("tokenizer.ggml.pre");
+  const Value* tokens = f.find("tokenizer.ggml.tokens");
+  if (!tokens || tokens->array_type() != gguf::ValueType::kString)
+    return format_error(f.name() + ": key 'tokenizer.ggml.tokens' must be an array of strings");
+  for (std::string_view t : tokens->strings()) v.tokens.emplace_back(t);
+  if (const Value* s = f.find("tokenizer.ggml.scores")) {
+    auto scores = s->float_array();
+    if (!scores) return format_error(f.name() + ": key 'tokenizer.ggml.scores' must be an array of numbers");
+    for (double d : *scores) v.scores.push_back(float(d));
+  }
+  if (const Value* t = f.find("tokenizer.ggml.token_type")) {
+    auto types = t->int_array();
+    if (!types) return format_error(f.name() + ": key 'tokenizer.ggml.token_type' must be an array of integers");
+    for (int64_t x : *types) v.types.push_back(TokenType(x));
+  }
+  if (v.model == Vocab::Model::kBpe) {
+    const Value* merges = f.find("tokenizer.ggml.merges");
+    if (!merges || merges->array_type() != gguf::ValueType::kString)
+      return format_error(f.name() + ": BPE tokenizer needs 'tokenizer.ggml.merges' (array of strings)");
+    int32_t rank = 0;
+    for (std::string_view m : merges->strings()) v.merge_rank.emplace(std::string(m), rank++);
+  }
+  auto id = [&](const char* key, int32_t* out) {
+    if (const Value* x = f.find(key))
+      if (auto u = x->as_int()) *out = int32_t(*u);
+  };
+  id("tokenizer.ggml.bos_token_id", &v.bos);
+  id("tokenizer.ggml.eos_token_id", &v.eos);
+  id("tokenizer.ggml.eot_token_id", &v.eot);
+  id("tokenizer.ggml.unknown_token_id", &v.unk);
+  id("tokenizer.ggml.padding_token_id", &v.pad);
+  auto flag = [&](const char* key, bool* out) {
+    if (const Value* x = f.find(key))
+      if (auto b = x->as_bool()) *out = *b;
+  };
+  flag("tokenizer.ggml.add_bos_token", &v.add_bos);
+  flag("tokenizer.ggml.add_eos_token", &v.add_eos);
+  flag("tokenizer.ggml.add_space_prefix", &v.add_space_prefix);
+  auto t = from_vocab(std::move(v));
+  if (!t) return Status(t.status().code(), f.name() + ": " + t.status().message());
+  return t;
+}
+
+// ---- encoding -------------------------------------------------------------------------------------
+
+namespace {
+
+// A symbol of a word being merged: a byte range of the word, linked to its neighbours.
+struct Symbol {
+  size_t start, len;
+  int prev, next;
+};
+
+// A candidate merge of symbols left and right; `priority` orders them (lower first) and ties go
+// to the leftmost. `len` detects candidates made stale by an earlier merge.
+struct Candidate {
+  double priority;
+  int left, right;
+  size_t len;
+  bool operator<(const Candidate& o) const {  // std::priority_queue pops the largest
+    return priority > o.priority || (priority == o.priority && left > o.left);
+  }
+};
+
+std::vector<Symbol> characters(std::string_view word) {
+  std::vector<Symbol> s;
+  for (size_t i = 0; i < word.size();) {
+    const size_t n = std::min(utf8::seq_len(uint8_t(word[i])), word.size() - i);
+    s.push_back({i, n, int(s.size()) - 1, -1});
+    i += n;
+  }
+  for (size_t k = 0; k + 1 < s.size(); ++k) s[k].next = int(k + 1);
+  return s;
+}
+
+// Merges adjacent symbols in order of `priority_of(left_text, right_text)` (nullopt: no merge).
+template <class PriorityOf>
+std::vector<Symbol> merge_symbols(std::string_view word, PriorityOf priority_of) {
+  std::vector<Symbol> sym = characters(word);
+  std::priority_queue<Candidate> queue;
+  auto consider = [&](int l, int r) {
+    if (l < 0 || r < 0) return;
+    const auto p = priority_of(word.substr(sym[size_t(l)].start, sym[size_t(l)].len),
+                               word.substr(sym[size_t(r)].start, sym[size_t(r)].len));
+    if (p) queue.push({*p, l, r, sym[size_t(l)].len + sym[size_t(r)].len});
+  };
+  for (size_t k = 0; k + 1 < sym.size(); ++k) consider(int(k), int(k + 1));
+  while (!queue.empty()) {
+    const Candidate c = queue.top();
+    queue.pop();
+    Symbol& l = sym[size_t(c.left)];
+    Symbol& r = sym[size_t(c.right)];
+    if (l.len == 0 || r.len == 0 || l.next != c.right || l.len + r.len != c.len) continue;  // stale
+    l.len += r.len;
+    r.len = 0;
+    l.next = r.next;
+    if (r.next >= 0) sym[size_t(r.next)].prev = c.left;
+    consider(l.prev, c.left);
+    consider(c.left, l.next);
+  }
+  std::vector<Symbol> out;
+  for (const Symbol& s : sym)
+    if (s.len) out.push_back(s);
+  return out;
+}
+
+}  // namespace
+
+void Tokenizer::encode_bpe(std::string_view text, std::vector<int32_t>* out) const {
+  const utf8::ByteMap& bm = utf8::ByteMap::get();
+  std::string mapped, key;
+  for (std::string_view word : impl_->pre->split(text)) {
+    mapped.clear();
+    for (char c : word) mapped += bm.byte_to_utf8[uint8_t(c)];
+    const auto merged = merge_symbols(mapped, [&](std::string_view a, std::string_view b) -> std::optional<double> {
+      key.assign(a);
+      key += ' ';
+      key += b;
+      auto it = vocab_.merge_rank.find(key);
+      if (it == vocab_.merge_rank.end()) return std::nullopt;
+      return double(it->second);
+    });
+    for (const Symbol& s : merged) {
+      const std::string piece = mapped.substr(s.start, s.len);
+      auto it = vocab_.token_to_id.find(piece);
+      if (it != vocab_.token_to_id.end()) {
+        out->push_back(it->second);
+        continue;
+      }
+      // No token for a merged symbol (a vocabulary that lacks some merge results): its characters
+      // one by one, as llama.cpp does; unknown characters become UNK if the model has one.
+      for (size_t i = 0; i < piece.size();) {
+        const size_t n = utf8::seq_len(uint8_t(piece[i]));
+        auto c = vocab_.token_to_id.find(piece.substr(i, n));
+        if (c != vocab_.token_to_id.end()) {
+          out->push_back(c->second);
+        } else if (vocab_.unk >= 0) {
+          out->push_back(vocab_.unk);
+        }
+        i += n;
+      }
+    }
+  }
+}
+
+void Tokenizer::encode_spm(std::string_view text, std::vector<int32_t>* out) const {
+  // Merge by the score of the token the pair would form, highest first.
+  std::unordered_map<std::string, std::pair<std::string, std::string>> rev_merge;
+  const auto merged = merge_symbols(text, [&](std::string_view a, std::string_view b) -> std::optional<double> {
+    std::string joined(a);
+    joined += b;
+    auto it = vocab_.token_to_id.find(joined);
+    if (it == vocab_.token_to_id.end()) return std::nullopt;
+    rev_merge.emplace(joined, std::make_pair(std::string(a), std::string(b)));
+    return -double(vocab_.scores[size_t(it->second)]);
+  });
+  // A merged symbol without a token of its own is split back along the merges that built it;
+  // single characters without a token fall back to their bytes (<0xXX>).
+  std::function<void(const std::string&)> emit = [&](const std::string& s) {
+    auto it = vocab_.token_to_id.find(s);
+    if (it != vocab_.token_to_id.end()) {
+      out->push_back(it->second);
+      return;
+    }
+    auto rm = rev_merge.find(s);
+    if (rm != rev_merge.end()) {
+      const auto parts = rm->second;
+      emit(parts.first);
+      emit(parts.second);
+      return;
+    }
+    for (char c : s) {
+      const int32_t b = impl_->byte_token[uint8_t(c)];
+      auto single = vocab_.token_to_id.find(std::string(1, c));
+      if (b >= 0) {
+        out->push_back(b);
+      } else if (single != vocab_.token_to_id.end()) {
+        out->push_back(single->second);
+      } else if (vocab_.unk >= 0) {
+        out->push_back(vocab_.unk);
+      }
+    }
+  };
+  for (const Symbol& s : merged) emit(std::string(text.substr(s.start, s.len)));
+}
+
+void Tokenizer::encode_fragment(std::string_view text, bool after_special, std::vector<int32_t>* out) const {
+  if (vocab_.model == Vocab::Model::kBpe) {
+    encode_bpe(text, out);
+    return;
+  }
+  // SentencePiece: a dummy space before the text (after BOS or a special token), and every space
+  // spelled U+2581.
+  std::string s;
+  if (vocab_.add_space_prefix && after_special) s = "\xe2\x96\x81";
+  for (char c : text) {
+    if (c == ' ') {
+      s += "\xe2\x96\x81";
+    } else {
+      s += c;
+    }
+  }
+  encode_spm(s, out);
+}
+
+Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special) const {
+  if (!is_valid_utf8(text)) return invalid_argument("text to tokenize is not valid UTF-8");
+  std::vector<int32_t> out;
+  if (add_special && vocab_.add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
+  // Special tokens first: the text between them is tokenized normally.
+  size_t pos = 0, plain_start = 0;
+  bool after_special = true;
+  auto flush_plain = [&](size_t end) {
+    if (end > plain_start) {
+      encode_fragment(text.substr(plain_start, end - plain_start), after_special, &out);
+      after_special = false;
+    }
+  };
+  while (pos < text.size()) {
+    const Impl::Special* hit = nullptr;
+    for (const Impl::Special& sp : impl_->specials) {
+      if ((sp.always || parse_special) && text.compare(pos, sp.text.size(), sp.text) == 0) {
+        hit = &sp;
+        break;
+      }
+    }
+    if (!hit) {
+      ++pos;
+      continue;
+    }
+    flush_plain(pos);
+    out.push_back(hit->id);
+    after_special = true;
+    pos += hit->text.size();
+    plain_start = pos;
+  }
+  flush_plain(text.size());
+  if (add_special && vocab_.add_eos && vocab_.eos >= 0) out.push_back(vocab_.eos);
+  return out;
+}
+
+// ---- decoding -------------------------------------------------------------------------------------
+
+std::string Tokenizer::piece(int32_t id, bool special) const {
+  if (id < 0 || id >= n_tokens()) return {};
+  const std::string& t = vocab_.tokens[size_t(id)];
+  const TokenType type = vocab_.types[size_t(id)];
+  if (type == TokenType::kControl || type == TokenType::kUnknown) return special ? t : std::string();
+  if (type == TokenType::kUserDefined) return t;
+  if (vocab_.model == Vocab::Model::kSpm) {
+    if (type == TokenType::kByte) {
+      unsigned b = 0;
+      if (std::sscanf(t.c_str(), "<0x%2x>", &b) == 1) return std::string(1, char(b));
+    }
+    std::string s;
+    for (size_t i = 0; i < t.size();) {
+      if (t.compare(i, 3, "\xe2\x96\x81") == 0) {
+        s += ' ';
+        i += 3;
+      } else {
+        s += t[i++];
+      }
+    }
+    return s;
+  }
+  // Byte-level BPE: every character of the token stands for one byte.
+  const utf8::ByteMap& bm = utf8::ByteMap::get();
+  std::string s;
+  for (size_t i = 0; i < t.size();) {
+    const uint32_t cp = utf8::next(t, i);
+    if (cp < bm.cp_to_byte.size() && bm.cp_to_byte[cp] >= 0) s += char(bm.cp_to_byte[cp]);
+  }
+  return s;
+}
+
+std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool special) const {
+  std::string s;
+  for (int32_t id : ids) s += piece(id, special);
+  // SentencePiece decoding drops the dummy-prefix space it added when encoding.
+  if (vocab_.model == Vocab::Model::kSpm && vocab_.add_space_prefix && !s.empty() && s[0] == ' ') s.erase(0, 1);
+  return s;
+}
+
+// ---- streaming ------------------------------------------------------------------------------------
+
+std::string StreamDecoder::push(int32_t id) {
+  pending_ += tok_.piece(id, special_);
+  // Emit everything up to the last character boundary that completes a character.
+  size_t cut = pending_.size();
+  size_t i = pending_.size();
+  while (i > 0 && pending_.size() - i < 4) {
+    --i;
+    const uint8_t c = uint8_t(pending_[i]);
+    if ((c & 0xC0) != 0x80) {  // lead byte (or ASCII)
+      if (utf8::seq_len(c) > pending_.size() - i && c >= 0xC0) cut = i;  // incomplete: hold back
+      break;
+    }
+  }
+  std::string out = pending_.substr(0, cut);
+  pending_.erase(0, cut);
+  return out;
+}
+
+std::string StreamDecoder::flush() {
+  std::string out;
+  for (size_t i = 0; i < pending_.size(); ++i) out += "\xef\xbf\xbd";
+  pending_.clear();
+  return out;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const uint8_t c = uint8_t(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n;
+    uint32_t cp, min;
+    if ((c >> 5) == 0x6) {
+      n = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c >> 4) == 0xE) {
+      n = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c >> 3) == 0x1E) {
+      n = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      const uint8_t cc = uint8_t(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace ember

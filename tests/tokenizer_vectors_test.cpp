@@ -1,0 +1,84 @@
+// Tokenizers against published vectors: llama.cpp's vocab-only GGUF files with their .inp/.out
+// files (expected ids computed by each model's Hugging Face tokenizer). Every line of every vector
+// file whose vocabulary is present must match.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "ember/formats/gguf.h"
+#include "ember/tokenizer/tokenizer.h"
+#include "test_util.h"
+
+namespace ember {
+namespace {
+
+std::string vocab_dir() { return std::string(EMBER_SHARED_DATA) + "/vectors/llama.cpp-vocab/"; }
+
+struct VectorCase {
+  std::string text;
+  std::vector<int32_t> ids;
+};
+
+// .inp: inputs separated by "\n__ggml_vocab_test__\n"; .out: one line of ids per input.
+bool load_vectors(const std::string& base, std::vector<VectorCase>* cases) {
+  std::vector<uint8_t> inp, out;
+  if (!test::read_file(base + ".inp", &inp) || !test::read_file(base + ".out", &out)) return false;
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  std::string all(inp.begin(), inp.end());
+  std::vector<std::string> texts;
+  size_t pos = 0;
+  for (size_t hit; (hit = all.find(sep, pos)) != std::string::npos; pos = hit + sep.size()) texts.push_back(all.substr(pos, hit - pos));
+  std::istringstream lines(std::string(out.begin(), out.end()));
+  std::string line;
+  for (const std::string& t : texts) {
+    if (!std::getline(lines, line)) return false;
+    VectorCase c{t, {}};
+    std::istringstream ids(line);
+    for (int32_t id; ids >> id;) c.ids.push_back(id);
+    cases->push_back(std::move(c));
+  }
+  return true;
+}
+
+class VocabVectors : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(VocabVectors, EveryLineMatches) {
+  const std::string base = vocab_dir() + "ggml-vocab-" + GetParam() + ".gguf";
+  auto f = gguf::GgufFile::open(base);
+  if (!f && f.status().code() == StatusCode::kIo) GTEST_SKIP() << "vocabulary not present: " << base;
+  ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+  auto tok = Tokenizer::from_gguf(**f);
+  ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
+  std::vector<VectorCase> cases;
+  ASSERT_TRUE(load_vectors(base, &cases));
+  ASSERT_GE(cases.size(), 40u);
+  int failures = 0;
+  for (const VectorCase& c : cases) {
+    auto ids = (*tok)->encode(c.text, /*add_special=*/false, /*parse_special=*/false);
+    ASSERT_TRUE(ids.is_ok()) << ids.status().to_string();
+    if (*ids != c.ids) {
+      ++failures;
+      std::ostringstream got, want;
+      for (int32_t id : *ids) got << ' ' << id;
+      for (int32_t id : c.ids) want << ' ' << id;
+      ADD_FAILURE() << GetParam() << " input \"" << c.text << "\"\n  got: " << got.str() << "\n want: " << want.str();
+    } else {
+      // And back: decoding gives the input again.
+      EXPECT_EQ((*tok)->decode(*ids), c.text) << GetParam();
+    }
+  }
+  EXPECT_EQ(failures, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(LlamaCpp, VocabVectors,
+                         ::testing::Values("gpt-2", "deepseek-coder", "deepseek-llm", "falcon", "mpt", "starcoder",
+                                           "refact", "llama-spm", "phi-3"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n)
+                             if (c == '-') c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace ember
