@@ -4,10 +4,10 @@
 # the AArch64 cross compiler and qemu, which run the whole suite on the NEON kernels.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libdnnl-dev libxsimd-dev xtl-dev
-          libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libpcre2-dev)
+          libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(g++-aarch64-linux-gnu qemu-user-static python3 python3-venv clang libclang-rt-14-dev
-             libpcre2-dev:arm64)
+             libpcre2-dev:arm64 libutf8proc-dev:arm64)
   # The AArch64 cross build links Debian's arm64 libraries (multiarch).
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     SUDO=""

@@ -40,6 +40,31 @@ bool load_vectors(const std::string& base, std::vector<VectorCase>* cases) {
   return true;
 }
 
+// Every case of vector file `base` (.inp/.out) through `tok`; returns the number of mismatches.
+int check_vectors(const Tokenizer& tok, const std::string& base, const std::string& label) {
+  std::vector<VectorCase> cases;
+  EXPECT_TRUE(load_vectors(base, &cases)) << base;
+  EXPECT_GE(cases.size(), 40u);
+  int failures = 0;
+  for (const VectorCase& c : cases) {
+    auto ids = tok.encode(c.text, /*add_special=*/false, /*parse_special=*/false);
+    EXPECT_TRUE(ids.is_ok()) << ids.status().to_string();
+    if (!ids) continue;
+    if (*ids != c.ids) {
+      ++failures;
+      std::ostringstream got, want;
+      for (int32_t id : *ids) got << ' ' << id;
+      for (int32_t id : c.ids) want << ' ' << id;
+      ADD_FAILURE() << label << " input \"" << c.text << "\"\n  got: " << got.str() << "\n want: " << want.str();
+    } else if (!tok.vocab().nfc) {
+      EXPECT_EQ(tok.decode(*ids), c.text) << label << ": decoding gives the input back";
+    } else {
+      EXPECT_EQ(tok.decode(*ids), nfc(c.text)) << label << ": decoding gives the (NFC) input back";
+    }
+  }
+  return failures;
+}
+
 class VocabVectors : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(VocabVectors, EveryLineMatches) {
@@ -49,25 +74,27 @@ TEST_P(VocabVectors, EveryLineMatches) {
   ASSERT_TRUE(f.is_ok()) << f.status().to_string();
   auto tok = Tokenizer::from_gguf(**f);
   ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
-  std::vector<VectorCase> cases;
-  ASSERT_TRUE(load_vectors(base, &cases));
-  ASSERT_GE(cases.size(), 40u);
-  int failures = 0;
-  for (const VectorCase& c : cases) {
-    auto ids = (*tok)->encode(c.text, /*add_special=*/false, /*parse_special=*/false);
-    ASSERT_TRUE(ids.is_ok()) << ids.status().to_string();
-    if (*ids != c.ids) {
-      ++failures;
-      std::ostringstream got, want;
-      for (int32_t id : *ids) got << ' ' << id;
-      for (int32_t id : c.ids) want << ' ' << id;
-      ADD_FAILURE() << GetParam() << " input \"" << c.text << "\"\n  got: " << got.str() << "\n want: " << want.str();
-    } else {
-      // And back: decoding gives the input again.
-      EXPECT_EQ((*tok)->decode(*ids), c.text) << GetParam();
-    }
-  }
-  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(check_vectors(**tok, base, GetParam()), 0);
+}
+
+// Qwen2 and DeepSeek-R1-Distill-Qwen use Qwen's byte-level BPE; the Qwen3 tokenizer.json in the
+// shared data carries the same vocabulary and merges (SOURCES.md).
+TEST(HfTokenizerJson, QwenFamilyVectorsMatch) {
+  const std::string path = std::string(EMBER_SHARED_DATA) + "/tokenizers/qwen3/tokenizer.json";
+  auto tok = Tokenizer::from_hf_json(path);
+  if (!tok && tok.status().code() == StatusCode::kIo) GTEST_SKIP() << "not present: " << path;
+  ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
+  EXPECT_TRUE((*tok)->vocab().nfc);
+  for (const char* name : {"qwen2", "deepseek-r1-qwen"})
+    EXPECT_EQ(check_vectors(**tok, vocab_dir() + "ggml-vocab-" + name + ".gguf", name), 0) << name;
+  // Special tokens: matched in text when asked, spelled out otherwise.
+  auto ids = (*tok)->encode("<|im_start|>user\nhi<|im_end|>", false, /*parse_special=*/true);
+  ASSERT_TRUE(ids.is_ok());
+  ASSERT_GE(ids->size(), 3u);
+  EXPECT_EQ(ids->front(), 151644);
+  EXPECT_EQ(ids->back(), 151645);
+  auto plain = (*tok)->encode("<|im_start|>", false, /*parse_special=*/false);
+  EXPECT_GT(plain->size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(LlamaCpp, VocabVectors,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstdio>
 #include <functional>
 #include <optional>
@@ -10,6 +11,8 @@
 #include "ember/formats/gguf.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/utf8.h"
+
+#include <utf8proc.h>
 
 namespace ember {
 
@@ -48,7 +51,7 @@ Status Tokenizer::init() {
   v.token_to_id.reserve(n);
   for (size_t i = 0; i < n; ++i) v.token_to_id.emplace(v.tokens[i], int32_t(i));  // first id wins on duplicates
   if (v.model == Vocab::Model::kBpe) {
-    auto pre = PreTokenizer::for_name(v.pre);
+    auto pre = v.pre_patterns.empty() ? PreTokenizer::for_name(v.pre) : PreTokenizer::from_patterns(v.pre_patterns);
     if (!pre) return pre.status();
     impl_->pre = std::move(pre.value());
   }
@@ -90,6 +93,9 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const gguf::GgufFile& f)
     return unsupported(f.name() + ": tokenizer model '" + model + "' is not supported (gpt2 and llama are)");
   }
   v.pre = str("tokenizer.ggml.pre");
+  // Qwen2's own tokenizer normalizes to NFC before splitting (tokenizer.json "normalizer": NFC);
+  // GGUF has no key for it, so the pre-tokenizer name stands for it.
+  v.nfc = v.pre == "qwen2" || v.pre == "deepseek-r1-qwen";
   const Value* tokens = f.find("tokenizer.ggml.tokens");
   if (!tokens || tokens->array_type() != gguf::ValueType::kString)
     return format_error(f.name() + ": key 'tokenizer.ggml.tokens' must be an array of strings");
@@ -276,6 +282,11 @@ void Tokenizer::encode_spm(std::string_view text, std::vector<int32_t>* out) con
 }
 
 void Tokenizer::encode_fragment(std::string_view text, bool after_special, std::vector<int32_t>* out) const {
+  std::string normalized;
+  if (vocab_.nfc) {
+    normalized = nfc(text);
+    text = normalized;
+  }
   if (vocab_.model == Vocab::Model::kBpe) {
     encode_bpe(text, out);
     return;
@@ -396,6 +407,31 @@ std::string StreamDecoder::flush() {
   std::string out;
   for (size_t i = 0; i < pending_.size(); ++i) out += "\xef\xbf\xbd";
   pending_.clear();
+  return out;
+}
+
+std::string nfc(std::string_view s) {
+  // utf8proc works on NUL-terminated strings; tokenizer input may hold NULs, so go piece by piece.
+  std::string out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t nul = s.find('\0', start);
+    const std::string_view part = s.substr(start, (nul == std::string_view::npos ? s.size() : nul) - start);
+    if (!part.empty()) {
+      utf8proc_uint8_t* r = nullptr;
+      const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(part.data()),
+                                              utf8proc_ssize_t(part.size()), &r, utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+      if (n >= 0 && r) {
+        out.append(reinterpret_cast<const char*>(r), size_t(n));
+      } else {
+        out.append(part);  // not reachable for valid UTF-8; keep the text rather than drop it
+      }
+      std::free(r);
+    }
+    if (nul == std::string_view::npos) break;
+    out += '\0';
+    start = nul + 1;
+  }
   return out;
 }
 

@@ -46,12 +46,17 @@ struct Vocab {
   int32_t bos = -1, eos = -1, eot = -1, unk = -1, pad = -1;
   bool add_bos = false, add_eos = false;
   bool add_space_prefix = true;    // SPM: prepend a space, as SentencePiece's dummy prefix
+  bool nfc = false;                // normalize text to Unicode NFC first (Qwen2's tokenizer does)
+  std::vector<std::string> pre_patterns;  // explicit pre-tokenizer regexes (tokenizer.json); else `pre`
 };
 
 class Tokenizer {
  public:
   // Reads tokenizer.ggml.* from a GGUF file (the tokenizer keeps its own copies of the strings).
   static Result<std::unique_ptr<Tokenizer>> from_gguf(const gguf::GgufFile& file);
+  // Reads a Hugging Face tokenizer.json (BPE model, byte-level): vocab, merges, added tokens,
+  // normalizer and Split pre-tokenizer regexes as the file gives them.
+  static Result<std::unique_ptr<Tokenizer>> from_hf_json(const std::string& path);
   static Result<std::unique_ptr<Tokenizer>> from_vocab(Vocab vocab);
   ~Tokenizer();
 
@@ -97,6 +102,9 @@ class StreamDecoder {
   bool special_;
   std::string pending_;
 };
+
+// `s` (valid UTF-8) in Unicode Normalization Form C (utf8proc).
+std::string nfc(std::string_view s);
 
 // Whether `s` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
 bool is_valid_utf8(std::string_view s);
