@@ -3,6 +3,8 @@
 // file whose vocabulary is present must match.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "ember/formats/gguf.h"
@@ -95,6 +97,76 @@ TEST(HfTokenizerJson, QwenFamilyVectorsMatch) {
   EXPECT_EQ(ids->back(), 151645);
   auto plain = (*tok)->encode("<|im_start|>", false, /*parse_special=*/false);
   EXPECT_GT(plain->size(), 1u);
+}
+
+// Llama 2's SentencePiece model, with the encodings llama2.c's test.c asserts (BOS included).
+TEST(SentencePieceModel, Llama2EncodingsMatch) {
+  const std::string model = std::string(EMBER_SHARED_DATA) + "/tokenizers/llama2-spm/tokenizer.model";
+  auto tok = Tokenizer::from_sentencepiece(model);
+  if (!tok && tok.status().code() == StatusCode::kIo) GTEST_SKIP() << "not present: " << model;
+  ASSERT_TRUE(tok.is_ok()) << tok.status().to_string();
+  EXPECT_EQ((*tok)->n_tokens(), 32000);
+  std::vector<uint8_t> raw;
+  ASSERT_TRUE(test::read_file(std::string(EMBER_SHARED_DATA) + "/vectors/llama2-tokenizer/llama2c_test_c_encodings.json", &raw));
+  const nlohmann::json j = nlohmann::json::parse(raw.begin(), raw.end());
+  ASSERT_GE(j.at("cases").size(), 5u);
+  for (const auto& c : j.at("cases")) {
+    const std::string text = c.at("text");
+    auto ids = (*tok)->encode(text, /*add_special=*/true);
+    ASSERT_TRUE(ids.is_ok());
+    EXPECT_EQ(*ids, c.at("expected_ids").get<std::vector<int32_t>>()) << text;
+  }
+}
+
+TEST(SentencePieceModel, MalformedFilesAreFormatErrors) {
+  const std::string path = ::testing::TempDir() + "/bad.model";
+  for (const std::string& bytes : {std::string("\x0a\xff\xff\xff\xff\x0f"), std::string("not a protobuf at all"), std::string()}) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    auto tok = Tokenizer::from_sentencepiece(path);
+    ASSERT_FALSE(tok.is_ok());
+    EXPECT_EQ(tok.status().code(), StatusCode::kFormat) << tok.status().to_string();
+  }
+}
+
+// Inputs the fuzzers once crashed on (tests/data/fuzz-regressions), replayed through the same
+// entry point as fuzz_sentencepiece: model bytes in the first half, text in the second.
+TEST(SentencePieceModel, FuzzRegressionsLoadOrFailCleanly) {
+  for (const char* name : {"sentencepiece-negative-byte-token"}) {
+    std::vector<uint8_t> raw;
+    ASSERT_TRUE(test::read_file(test::test_data(std::string("fuzz-regressions/") + name), &raw));
+    const std::string_view all(reinterpret_cast<const char*>(raw.data()), raw.size());
+    auto tok = Tokenizer::from_sentencepiece_bytes(all.substr(0, raw.size() / 2), name);
+    if (tok) {
+      auto ids = (*tok)->encode(all.substr(raw.size() / 2), true, true);
+      if (ids) (void)(*tok)->decode(*ids, true);
+    }
+  }
+}
+
+TEST(TokenizerErrors, InvalidUtf8IsRefusedAndStreamingHoldsBackPartialCharacters) {
+  auto f = gguf::GgufFile::open(vocab_dir() + "ggml-vocab-gpt-2.gguf");
+  if (!f) GTEST_SKIP() << "vocabulary not present";
+  auto tok = Tokenizer::from_gguf(**f);
+  ASSERT_TRUE(tok.is_ok());
+  for (const char* bad : {"\xff", "abc\xc3", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80"}) {
+    auto ids = (*tok)->encode(bad);
+    ASSERT_FALSE(ids.is_ok()) << "accepted invalid UTF-8";
+    EXPECT_EQ(ids.status().code(), StatusCode::kInvalidArgument);
+  }
+  // "🦙" is 4 bytes that GPT-2 spreads over several byte tokens: nothing comes out mid-character.
+  auto ids = (*tok)->encode("a\xf0\x9f\xa6\x99" "b");
+  ASSERT_TRUE(ids.is_ok());
+  StreamDecoder stream(**tok);
+  std::string text;
+  for (int32_t id : *ids) {
+    const std::string part = stream.push(id);
+    EXPECT_TRUE(is_valid_utf8(part)) << "a partial character reached the caller";
+    text += part;
+  }
+  text += stream.flush();
+  EXPECT_EQ(text, "a\xf0\x9f\xa6\x99" "b");
 }
 
 INSTANTIATE_TEST_SUITE_P(LlamaCpp, VocabVectors,

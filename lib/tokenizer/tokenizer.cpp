@@ -16,6 +16,18 @@
 
 namespace ember {
 
+namespace {
+
+// The byte a "<0xAB>" token stands for, or -1 (exactly two hex digits: sscanf would take signs).
+int byte_token_value(const std::string& t) {
+  if (t.size() != 6 || t.compare(0, 3, "<0x") != 0 || t[5] != '>') return -1;
+  auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  const int hi = hex(t[3]), lo = hex(t[4]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
+}  // namespace
+
 struct Tokenizer::Impl {
   std::unique_ptr<PreTokenizer> pre;
   // Special tokens matched in raw text, longest first: (text, id, always) — user-defined tokens
@@ -47,6 +59,8 @@ Status Tokenizer::init() {
   if (v.types.empty()) v.types.assign(n, TokenType::kNormal);
   if (v.scores.empty()) v.scores.assign(n, 0.0f);
   for (int32_t* id : {&v.bos, &v.eos, &v.eot, &v.unk, &v.pad})
+    if (*id < 0) *id = -1;  // "none"
+  for (int32_t* id : {&v.bos, &v.eos, &v.eot, &v.unk, &v.pad})
     if (*id >= int32_t(n)) return format_error("special token id " + std::to_string(*id) + " is outside the vocabulary of " + std::to_string(n));
   v.token_to_id.reserve(n);
   for (size_t i = 0; i < n; ++i) v.token_to_id.emplace(v.tokens[i], int32_t(i));  // first id wins on duplicates
@@ -61,9 +75,9 @@ Status Tokenizer::init() {
     if (type == TokenType::kControl || type == TokenType::kUserDefined) {
       if (!v.tokens[i].empty()) impl_->specials.push_back({v.tokens[i], int32_t(i), type == TokenType::kUserDefined});
     }
-    if (type == TokenType::kByte && v.tokens[i].size() == 6 && v.tokens[i].rfind("<0x", 0) == 0) {
-      unsigned b = 0;
-      if (std::sscanf(v.tokens[i].c_str() + 3, "%2x", &b) == 1) impl_->byte_token[b] = int32_t(i);
+    if (type == TokenType::kByte) {
+      const int b = byte_token_value(v.tokens[i]);
+      if (b >= 0 && impl_->byte_token[size_t(b)] < 0) impl_->byte_token[size_t(b)] = int32_t(i);
     }
   }
   std::stable_sort(impl_->specials.begin(), impl_->specials.end(),
@@ -351,8 +365,8 @@ std::string Tokenizer::piece(int32_t id, bool special) const {
   if (type == TokenType::kUserDefined) return t;
   if (vocab_.model == Vocab::Model::kSpm) {
     if (type == TokenType::kByte) {
-      unsigned b = 0;
-      if (std::sscanf(t.c_str(), "<0x%2x>", &b) == 1) return std::string(1, char(b));
+      const int b = byte_token_value(t);
+      if (b >= 0) return std::string(1, char(b));
     }
     std::string s;
     for (size_t i = 0; i < t.size();) {
