@@ -40,19 +40,20 @@ run_suite ci-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DEMBE
 echo "=== fuzz"
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_FUZZ=ON \
   -DEMBER_WITH_ONEDNN=OFF -DEMBER_BUILD_TESTS=OFF -DEMBER_BUILD_BENCH=OFF
-cmake --build build/fuzz -j "$jobs" --target fuzz_gguf fuzz_sentencepiece fuzz_chat_template
-mkdir -p build/fuzz/corpus-gguf build/fuzz/corpus-spm build/fuzz/corpus-template
+cmake --build build/fuzz -j "$jobs" --target fuzz_gguf fuzz_sentencepiece fuzz_chat_template fuzz_safetensors
+mkdir -p build/fuzz/corpus-gguf build/fuzz/corpus-spm build/fuzz/corpus-template build/fuzz/corpus-safetensors
 cp ../shared/data/chat_templates/*.jinja build/fuzz/corpus-template/ 2>/dev/null || true
 cp tests/data/quants/*.gguf build/fuzz/corpus-gguf/
 spm=../shared/data/models/stories260K/tok512.model
 if [[ -f $spm ]]; then  # seed: a real model in the first half, text in the second (fuzz_sentencepiece)
   { cat "$spm"; head -c "$(stat -c %s "$spm")" /dev/zero | tr '\0' 'a'; } > build/fuzz/corpus-spm/seed
 fi
-for target in gguf spm template; do
+for target in gguf spm template safetensors; do
   bin=fuzz_gguf
   [[ $target == spm ]] && bin=fuzz_sentencepiece
   [[ $target == template ]] && bin=fuzz_chat_template
-  ./build/fuzz/tests/fuzz/$bin -max_total_time="${EMBER_FUZZ_SECONDS:-40}" -rss_limit_mb=2048 -max_len=65536 \
+  [[ $target == safetensors ]] && bin=fuzz_safetensors
+  ./build/fuzz/tests/fuzz/$bin -max_total_time="${EMBER_FUZZ_SECONDS:-30}" -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix=build/fuzz/ "build/fuzz/corpus-$target" tests/data/fuzz-regressions
 done
 echo "all suites passed"

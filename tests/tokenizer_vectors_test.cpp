@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unistd.h>
 
 #include "ember/formats/gguf.h"
 #include "ember/tokenizer/tokenizer.h"
@@ -119,7 +120,7 @@ TEST(SentencePieceModel, Llama2EncodingsMatch) {
 }
 
 TEST(SentencePieceModel, MalformedFilesAreFormatErrors) {
-  const std::string path = ::testing::TempDir() + "/bad.model";
+  const std::string path = ::testing::TempDir() + "/bad" + std::to_string(::getpid()) + ".model";
   for (const std::string& bytes : {std::string("\x0a\xff\xff\xff\xff\x0f"), std::string("not a protobuf at all"), std::string()}) {
     std::FILE* f = std::fopen(path.c_str(), "wb");
     std::fwrite(bytes.data(), 1, bytes.size(), f);
