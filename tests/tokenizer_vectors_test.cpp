@@ -59,6 +59,8 @@ int check_vectors(const Tokenizer& tok, const std::string& base, const std::stri
       for (int32_t id : *ids) got << ' ' << id;
       for (int32_t id : c.ids) want << ' ' << id;
       ADD_FAILURE() << label << " input \"" << c.text << "\"\n  got: " << got.str() << "\n want: " << want.str();
+    } else if (tok.vocab().model == Vocab::Model::kWpm) {
+      // WordPiece normalizes away case, accents and spacing: there is no exact way back.
     } else if (!tok.vocab().nfc) {
       EXPECT_EQ(tok.decode(*ids), c.text) << label << ": decoding gives the input back";
     } else {
@@ -172,7 +174,7 @@ TEST(TokenizerErrors, InvalidUtf8IsRefusedAndStreamingHoldsBackPartialCharacters
 
 INSTANTIATE_TEST_SUITE_P(LlamaCpp, VocabVectors,
                          ::testing::Values("gpt-2", "deepseek-coder", "deepseek-llm", "falcon", "mpt", "starcoder",
-                                           "refact", "llama-spm", "phi-3"),
+                                           "refact", "llama-spm", "phi-3", "bert-bge"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)

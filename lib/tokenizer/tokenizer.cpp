@@ -10,6 +10,7 @@
 
 #include "ember/formats/gguf.h"
 #include "tokenizer/pretokenizer.h"
+#include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
 
 #include <utf8proc.h>
@@ -28,18 +29,6 @@ int byte_token_value(const std::string& t) {
 
 }  // namespace
 
-struct Tokenizer::Impl {
-  std::unique_ptr<PreTokenizer> pre;
-  // Special tokens matched in raw text, longest first: (text, id, always) — user-defined tokens
-  // are always matched, control tokens only when the caller asks (parse_special).
-  struct Special {
-    std::string text;
-    int32_t id;
-    bool always;
-  };
-  std::vector<Special> specials;
-  std::array<int32_t, 256> byte_token{};  // SPM: <0xXX> token of each byte, or -1
-};
 
 Tokenizer::Tokenizer(Vocab v) : vocab_(std::move(v)), impl_(std::make_unique<Impl>()) {}
 Tokenizer::~Tokenizer() = default;
@@ -70,6 +59,7 @@ Status Tokenizer::init() {
     impl_->pre = std::move(pre.value());
   }
   impl_->byte_token.fill(-1);
+  for (const std::string& t : v.tokens) impl_->max_token_bytes = std::max(impl_->max_token_bytes, t.size());
   for (size_t i = 0; i < n; ++i) {
     const TokenType type = v.types[i];
     if (type == TokenType::kControl || type == TokenType::kUserDefined) {
@@ -101,10 +91,13 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const gguf::GgufFile& f)
   } else if (model == "llama") {
     v.model = Vocab::Model::kSpm;
     v.bos = 1, v.eos = 2, v.unk = 0, v.add_bos = true;  // SentencePiece's defaults, as llama.cpp's
+  } else if (model == "bert") {
+    v.model = Vocab::Model::kWpm;
+    v.add_space_prefix = false;
   } else if (model.empty()) {
     return format_error(f.name() + ": no tokenizer (key 'tokenizer.ggml.model' is missing)");
   } else {
-    return unsupported(f.name() + ": tokenizer model '" + model + "' is not supported (gpt2 and llama are)");
+    return unsupported(f.name() + ": tokenizer model '" + model + "' is not supported (gpt2, llama and bert are)");
   }
   v.pre = str("tokenizer.ggml.pre");
   // Qwen2's own tokenizer normalizes to NFC before splitting (tokenizer.json "normalizer": NFC);
@@ -305,6 +298,10 @@ void Tokenizer::encode_fragment(std::string_view text, bool after_special, std::
     encode_bpe(text, out);
     return;
   }
+  if (vocab_.model == Vocab::Model::kWpm) {
+    encode_wpm(text, out);
+    return;
+  }
   // SentencePiece: a dummy space before the text (after BOS or a special token), and every space
   // spelled U+2581.
   std::string s;
@@ -363,6 +360,9 @@ std::string Tokenizer::piece(int32_t id, bool special) const {
   const TokenType type = vocab_.types[size_t(id)];
   if (type == TokenType::kControl || type == TokenType::kUnknown) return special ? t : std::string();
   if (type == TokenType::kUserDefined) return t;
+  if (vocab_.model == Vocab::Model::kWpm) {  // word starts carry U+2581; continuations are bare
+    return t.compare(0, 3, "\xe2\x96\x81") == 0 ? " " + t.substr(3) : t;
+  }
   if (vocab_.model == Vocab::Model::kSpm) {
     if (type == TokenType::kByte) {
       const int b = byte_token_value(t);
@@ -394,6 +394,7 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool special) con
   for (int32_t id : ids) s += piece(id, special);
   // SentencePiece decoding drops the dummy-prefix space it added when encoding.
   if (vocab_.model == Vocab::Model::kSpm && vocab_.add_space_prefix && !s.empty() && s[0] == ' ') s.erase(0, 1);
+  if (vocab_.model == Vocab::Model::kWpm && !s.empty() && s[0] == ' ') s.erase(0, 1);
   return s;
 }
 

@@ -1,6 +1,6 @@
 // Text <-> token ids, exactly as the model's own tokenizer does it.
 //
-// Two algorithms cover the models Ember runs:
+// Three algorithms cover the models Ember runs (WordPiece for BERT-style embedding models):
 //  - byte-level BPE (GPT-2 lineage: Qwen2/2.5, Llama-3, DeepSeek): the text is split by the model's
 //    pre-tokenizer regexes, every byte is mapped to a printable character (GPT-2's bytes_to_unicode),
 //    and adjacent symbols merge by the rank of their merge rule;
@@ -35,7 +35,7 @@ enum class TokenType : int32_t {  // GGUF tokenizer.ggml.token_type values (Sent
 
 // The vocabulary and the rules that go with it, from GGUF or tokenizer.json.
 struct Vocab {
-  enum class Model { kBpe, kSpm };
+  enum class Model { kBpe, kSpm, kWpm };  // WPM: BERT's WordPiece (embedding models)
   Model model = Model::kBpe;
   std::string pre;                 // pre-tokenizer name (GGUF tokenizer.ggml.pre)
   std::vector<std::string> tokens;
@@ -84,9 +84,13 @@ class Tokenizer {
   void encode_fragment(std::string_view text, bool first_fragment, std::vector<int32_t>* out) const;
   void encode_bpe(std::string_view text, std::vector<int32_t>* out) const;
   void encode_spm(std::string_view text, std::vector<int32_t>* out) const;
+  void encode_wpm(std::string_view text, std::vector<int32_t>* out) const;
 
   Vocab vocab_;
-  struct Impl;
+ public:
+  struct Impl;  // defined in tokenizer.cpp; the per-algorithm files read it
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 
