@@ -11,6 +11,7 @@
 #include "ember/core/blocks.h"
 #include "ember/core/half.h"
 #include "ember/core/quantize.h"
+#include "core/quant_common.h"
 
 namespace ember {
 namespace {
@@ -23,15 +24,8 @@ inline int nearest_int(float x) { return int(std::nearbyint(x)); }
 // Symmetric fit of n values to integers in [-nmax, nmax-1] (stored +nmax in L), with weights x^2:
 // ggml's make_qx_quants with rmse_type 1. Returns the scale.
 float fit_symmetric(int n, int nmax, const float* x, int8_t* L) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
-  if (amax < kGroupMaxEps) {
+  const float max = signed_absmax(x, n);
+  if (std::fabs(max) < kGroupMaxEps) {
     std::fill(L, L + n, int8_t(0));
     return 0.0f;
   }
@@ -67,15 +61,8 @@ float fit_symmetric(int n, int nmax, const float* x, int8_t* L) {
 // Symmetric fit to [-nmax, nmax-1] refined by coordinate descent (ggml's make_q3_quants with
 // do_rmse). L receives l + nmax. Returns the scale.
 float fit_symmetric_refined(int n, int nmax, const float* x, int8_t* L) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
-  if (amax < kGroupMaxEps) {
+  const float max = signed_absmax(x, n);
+  if (std::fabs(max) < kGroupMaxEps) {
     std::fill(L, L + n, int8_t(0));
     return 0.0f;
   }

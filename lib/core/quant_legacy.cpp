@@ -10,22 +10,11 @@
 #include "ember/core/blocks.h"
 #include "ember/core/half.h"
 #include "ember/core/quantize.h"
+#include "core/quant_common.h"
 
 namespace ember {
 
 // ---- quantize -------------------------------------------------------------------------------
-
-// The value of largest magnitude, with its sign (ties: the first one).
-static float signed_absmax(const float* x, int n) {
-  float amax = 0.0f, max = 0.0f;
-  for (int j = 0; j < n; ++j) {
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
-  }
-  return max;
-}
 
 void quantize_row_q4_0(const float* x, void* vy, int64_t n) {
   auto* y = static_cast<BlockQ4_0*>(vy);
@@ -46,11 +35,8 @@ void quantize_row_q4_0(const float* x, void* vy, int64_t n) {
 void quantize_row_q4_1(const float* x, void* vy, int64_t n) {
   auto* y = static_cast<BlockQ4_1*>(vy);
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    float min = FLT_MAX, max = -FLT_MAX;
-    for (int j = 0; j < kQK; ++j) {
-      min = std::min(min, x[j]);
-      max = std::max(max, x[j]);
-    }
+    float min, max;
+    min_max(x, kQK, &min, &max);
     const float d = (max - min) / 15.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = f32_to_fp16(d);
@@ -90,11 +76,8 @@ void quantize_row_q5_0(const float* x, void* vy, int64_t n) {
 void quantize_row_q5_1(const float* x, void* vy, int64_t n) {
   auto* y = static_cast<BlockQ5_1*>(vy);
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    float min = FLT_MAX, max = -FLT_MAX;
-    for (int j = 0; j < kQK; ++j) {
-      min = std::min(min, x[j]);
-      max = std::max(max, x[j]);
-    }
+    float min, max;
+    min_max(x, kQK, &min, &max);
     const float d = (max - min) / 31.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = f32_to_fp16(d);
