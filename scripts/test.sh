@@ -40,20 +40,29 @@ run_suite ci-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DEMBE
 echo "=== fuzz"
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_FUZZ=ON \
   -DEMBER_WITH_ONEDNN=OFF -DEMBER_BUILD_TESTS=OFF -DEMBER_BUILD_BENCH=OFF
-cmake --build build/fuzz -j "$jobs" --target fuzz_gguf fuzz_sentencepiece fuzz_chat_template fuzz_safetensors
-mkdir -p build/fuzz/corpus-gguf build/fuzz/corpus-spm build/fuzz/corpus-template build/fuzz/corpus-safetensors
+cmake --build build/fuzz -j "$jobs" --target fuzz_gguf fuzz_sentencepiece fuzz_chat_template fuzz_safetensors \
+  fuzz_tokenizer_json
+mkdir -p build/fuzz/corpus-gguf build/fuzz/corpus-spm build/fuzz/corpus-template build/fuzz/corpus-safetensors \
+  build/fuzz/corpus-tokjson
+# A small tokenizer.json seed (the real ones are megabytes; the fuzzer mutates structure).
+cat > build/fuzz/corpus-tokjson/seed.json <<'JSON'
+{"added_tokens":[{"id":5,"content":"<|im_start|>","special":true}],"normalizer":{"type":"NFC"},
+ "pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+|\\s+"},"behavior":"Isolated","invert":false},{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]},
+ "model":{"type":"BPE","vocab":{"H":0,"e":1,"l":2,"o":3,"He":4},"merges":["H e",["l","l"]]}}
+JSON
 cp ../shared/data/chat_templates/*.jinja build/fuzz/corpus-template/ 2>/dev/null || true
 cp tests/data/quants/*.gguf build/fuzz/corpus-gguf/
 spm=../shared/data/models/stories260K/tok512.model
 if [[ -f $spm ]]; then  # seed: a real model in the first half, text in the second (fuzz_sentencepiece)
   { cat "$spm"; head -c "$(stat -c %s "$spm")" /dev/zero | tr '\0' 'a'; } > build/fuzz/corpus-spm/seed
 fi
-for target in gguf spm template safetensors; do
+for target in gguf spm template safetensors tokjson; do
   bin=fuzz_gguf
   [[ $target == spm ]] && bin=fuzz_sentencepiece
   [[ $target == template ]] && bin=fuzz_chat_template
   [[ $target == safetensors ]] && bin=fuzz_safetensors
-  ./build/fuzz/tests/fuzz/$bin -max_total_time="${EMBER_FUZZ_SECONDS:-30}" -rss_limit_mb=2048 -max_len=65536 \
+  [[ $target == tokjson ]] && bin=fuzz_tokenizer_json
+  ./build/fuzz/tests/fuzz/$bin -max_total_time="${EMBER_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix=build/fuzz/ "build/fuzz/corpus-$target" tests/data/fuzz-regressions
 done
 echo "all suites passed"

@@ -1,6 +1,8 @@
 #include "ember/formats/model_description.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "ember/formats/gguf.h"
 
@@ -134,7 +136,9 @@ Result<ModelDescription> describe_hf_config(std::string_view text, const std::st
     auto x = [&](const char* k, double dflt) -> double {
       if (!c.contains(k) || c[k].is_null()) return dflt;
       if (!c[k].is_number()) throw std::runtime_error(std::string("'") + k + "' must be a number");
-      return c[k].get<double>();
+      const double v = c[k].get<double>();
+      if (!(std::fabs(v) <= 1e30)) throw std::runtime_error(std::string("'") + k + "' is out of range");
+      return v;
     };
     d.n_vocab = i("vocab_size", 0);
     d.n_embd = i("hidden_size", 0);
@@ -145,6 +149,7 @@ Result<ModelDescription> describe_hf_config(std::string_view text, const std::st
     d.n_ctx_train = i("max_position_embeddings", 0);
     d.rms_norm_eps = float(x("rms_norm_eps", 1e-6));
     d.rope_theta = float(x("rope_theta", 10000.0));
+    if (c.contains("tie_word_embeddings") && !c["tie_word_embeddings"].is_boolean()) throw std::runtime_error("'tie_word_embeddings' must be true or false");
     d.tied_embeddings = c.value("tie_word_embeddings", false);
     d.head_dim = i("head_dim", d.n_head ? d.n_embd / d.n_head : 0);
     d.rope_dim = d.head_dim;
@@ -153,15 +158,26 @@ Result<ModelDescription> describe_hf_config(std::string_view text, const std::st
     d.rope_style = d.family == ModelFamily::kDeepseek ? RopeStyle::kInterleaved : RopeStyle::kNeox;
     if (c.contains("rope_scaling") && c["rope_scaling"].is_object()) {
       const json& r = c["rope_scaling"];
+      // Numbers through double with a range check: converting an out-of-range double to float or
+      // integer is undefined behaviour, and config.json is input.
+      auto num = [&](const char* k, double dflt, double lo, double hi) {
+        if (!r.contains(k) || r[k].is_null()) return dflt;
+        if (!r[k].is_number()) throw std::runtime_error(std::string("rope_scaling.") + k + " must be a number");
+        const double v = r[k].get<double>();
+        if (!(v >= lo && v <= hi)) throw std::runtime_error(std::string("rope_scaling.") + k + " is out of range");
+        return v;
+      };
       d.rope_scaling.type = r.value("rope_type", r.value("type", std::string("none")));
-      d.rope_scaling.factor = r.value("factor", 1.0f);
-      d.rope_scaling.original_context = r.value("original_max_position_embeddings", int64_t(0));
-      d.rope_scaling.beta_fast = r.value("beta_fast", 32.0f);
-      d.rope_scaling.beta_slow = r.value("beta_slow", 1.0f);
-      d.rope_scaling.mscale = r.value("mscale", 1.0f);
-      d.rope_scaling.mscale_all_dim = r.value("mscale_all_dim", 0.0f);
-      d.rope_scaling.low_freq_factor = r.value("low_freq_factor", 1.0f);
-      d.rope_scaling.high_freq_factor = r.value("high_freq_factor", 4.0f);
+      if (r.contains("rope_type") && !r["rope_type"].is_string()) throw std::runtime_error("rope_scaling.rope_type must be a string");
+      if (r.contains("type") && !r["type"].is_string()) throw std::runtime_error("rope_scaling.type must be a string");
+      d.rope_scaling.factor = float(num("factor", 1.0, 1e-6, 1e6));
+      d.rope_scaling.original_context = int64_t(num("original_max_position_embeddings", 0, 0, 1e9));
+      d.rope_scaling.beta_fast = float(num("beta_fast", 32.0, -1e6, 1e6));
+      d.rope_scaling.beta_slow = float(num("beta_slow", 1.0, -1e6, 1e6));
+      d.rope_scaling.mscale = float(num("mscale", 1.0, -1e6, 1e6));
+      d.rope_scaling.mscale_all_dim = float(num("mscale_all_dim", 0.0, -1e6, 1e6));
+      d.rope_scaling.low_freq_factor = float(num("low_freq_factor", 1.0, -1e6, 1e6));
+      d.rope_scaling.high_freq_factor = float(num("high_freq_factor", 4.0, -1e6, 1e6));
     }
     if (d.family == ModelFamily::kDeepseek) {
       d.q_lora_rank = i("q_lora_rank", 0);
@@ -179,6 +195,7 @@ Result<ModelDescription> describe_hf_config(std::string_view text, const std::st
       d.n_group = i("n_group", 1);
       d.topk_group = i("topk_group", 1);
       d.routed_scaling = float(x("routed_scaling_factor", 1.0));
+      if (c.contains("norm_topk_prob") && !c["norm_topk_prob"].is_boolean()) throw std::runtime_error("'norm_topk_prob' must be true or false");
       d.norm_topk_prob = c.value("norm_topk_prob", false);
       const std::string scoring = c.value("scoring_func", std::string(v3 ? "sigmoid" : "softmax"));
       if (scoring != "softmax" && scoring != "sigmoid") throw std::runtime_error("scoring_func '" + scoring + "' is not softmax or sigmoid");

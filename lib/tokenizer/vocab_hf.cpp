@@ -1,7 +1,9 @@
 // Hugging Face tokenizer.json (the `tokenizers` library's format) for byte-level BPE models.
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 
 #include "ember/tokenizer/tokenizer.h"
 
@@ -40,12 +42,26 @@ Status collect_pre_tokenizers(const json& p, const std::string& path, std::vecto
   return unsupported(path + ": pre-tokenizer '" + type + "' is not supported");
 }
 
+// A token id: must be a JSON integer in [0, 2^24) (a float such as 4e20 would be undefined
+// behaviour to convert, and no vocabulary is that large).
+int64_t token_id(const json& v) {
+  if (!v.is_number_integer()) throw std::runtime_error("a token id is not an integer");
+  const int64_t id = v.get<int64_t>();
+  if (id < 0 || id >= (int64_t(1) << 24)) throw std::runtime_error("token id " + std::to_string(id) + " is out of range");
+  return id;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error("cannot open '" + path + "'");
-  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return from_hf_json_text(text, path);
+}
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json_text(std::string_view text, const std::string& path) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return format_error(path + ": not valid JSON");
   try {
     const json& model = j.at("model");
@@ -57,19 +73,17 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json(const std::string& pa
     v.add_space_prefix = false;
     const json& vocab = model.at("vocab");
     size_t n = 0;
-    for (auto it = vocab.begin(); it != vocab.end(); ++it) n = std::max(n, size_t(it.value().get<int64_t>()) + 1);
-    for (const json& a : j.value("added_tokens", json::array())) n = std::max(n, size_t(a.at("id").get<int64_t>()) + 1);
-    if (n > (size_t(1) << 24)) return format_error(path + ": vocabulary ids reach " + std::to_string(n));
+    for (auto it = vocab.begin(); it != vocab.end(); ++it) n = std::max(n, size_t(token_id(it.value())) + 1);
+    for (const json& a : j.value("added_tokens", json::array())) n = std::max(n, size_t(token_id(a.at("id"))) + 1);
     v.tokens.assign(n, std::string());
     v.types.assign(n, TokenType::kUnused);
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-      const int64_t id = it.value().get<int64_t>();
-      if (id < 0) return format_error(path + ": token '" + it.key() + "' has a negative id");
+      const int64_t id = token_id(it.value());
       v.tokens[size_t(id)] = it.key();
       v.types[size_t(id)] = TokenType::kNormal;
     }
     for (const json& a : j.value("added_tokens", json::array())) {
-      const size_t id = size_t(a.at("id").get<int64_t>());
+      const size_t id = size_t(token_id(a.at("id")));
       v.tokens[id] = a.at("content").get<std::string>();
       v.types[id] = a.value("special", false) ? TokenType::kControl : TokenType::kUserDefined;
     }
@@ -98,7 +112,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json(const std::string& pa
     auto tok = from_vocab(std::move(v));
     if (!tok) return Status(tok.status().code(), path + ": " + tok.status().message());
     return tok;
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {
     return format_error(path + ": unexpected tokenizer.json structure: " + e.what());
   }
 }

@@ -57,6 +57,7 @@ class Tokenizer {
   // Reads a Hugging Face tokenizer.json (BPE model, byte-level): vocab, merges, added tokens,
   // normalizer and Split pre-tokenizer regexes as the file gives them.
   static Result<std::unique_ptr<Tokenizer>> from_hf_json(const std::string& path);
+  static Result<std::unique_ptr<Tokenizer>> from_hf_json_text(std::string_view json, const std::string& name);
   // Reads a SentencePiece tokenizer.model (BPE type: Llama-2 family, llama2.c models).
   static Result<std::unique_ptr<Tokenizer>> from_sentencepiece(const std::string& path);
   static Result<std::unique_ptr<Tokenizer>> from_sentencepiece_bytes(std::string_view data, const std::string& name);
