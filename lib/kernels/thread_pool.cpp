@@ -53,7 +53,7 @@ void ThreadPool::worker_loop(int index) {
   }
 }
 
-void ThreadPool::parallel_run(const std::function<void(int, int)>& fn) {
+void ThreadPool::parallel_run(FunctionRef<void(int, int)> fn) {
   if (n_threads_ == 1) {
     fn(0, 1);
     return;
@@ -68,14 +68,14 @@ void ThreadPool::parallel_run(const std::function<void(int, int)>& fn) {
 }
 
 static void run_chunk(int index, int n_threads, int64_t n, int64_t grain,
-                      const std::function<void(int64_t, int64_t)>& fn) {
+                      FunctionRef<void(int64_t, int64_t)> fn) {
   const int64_t n_grains = (n + grain - 1) / grain;
   const int64_t g0 = n_grains * index / n_threads, g1 = n_grains * (index + 1) / n_threads;
   const int64_t begin = std::min(n, g0 * grain), end = std::min(n, g1 * grain);
   if (begin < end) fn(begin, end);
 }
 
-void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn) {
   grain = std::max<int64_t>(1, grain);
   if (n_threads_ == 1 || n <= grain) {
     if (n > 0) fn(0, n);
@@ -84,7 +84,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   parallel_run([&](int index, int n_threads) { run_chunk(index, n_threads, n, grain, fn); });
 }
 
-void parallel_for(ThreadPool* pool, int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+void parallel_for(ThreadPool* pool, int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn) {
   if (pool) {
     pool->parallel_for(n, grain, fn);
   } else if (n > 0) {

@@ -4,7 +4,6 @@
 #include <array>
 #include <cstdlib>
 #include <cstdio>
-#include <functional>
 #include <optional>
 #include <queue>
 
@@ -248,30 +247,23 @@ void Tokenizer::encode_bpe(std::string_view text, std::vector<int32_t>* out) con
 }
 
 void Tokenizer::encode_spm(std::string_view text, std::vector<int32_t>* out) const {
-  // Merge by the score of the token the pair would form, highest first.
-  std::unordered_map<std::string, std::pair<std::string, std::string>> rev_merge;
+  // Merge by the score of the token the pair would form, highest first. A pair merges only into a
+  // token, so every merged symbol is one; single characters without a token fall back to their
+  // bytes (<0xXX>, else the byte as a token, else UNK).
+  std::string joined;
   const auto merged = merge_symbols(text, [&](std::string_view a, std::string_view b) -> std::optional<double> {
-    std::string joined(a);
+    joined.assign(a);
     joined += b;
     auto it = vocab_.token_to_id.find(joined);
     if (it == vocab_.token_to_id.end()) return std::nullopt;
-    rev_merge.emplace(joined, std::make_pair(std::string(a), std::string(b)));
     return -double(vocab_.scores[size_t(it->second)]);
   });
-  // A merged symbol without a token of its own is split back along the merges that built it;
-  // single characters without a token fall back to their bytes (<0xXX>).
-  std::function<void(const std::string&)> emit = [&](const std::string& s) {
+  for (const Symbol& sym : merged) {
+    const std::string s(text.substr(sym.start, sym.len));
     auto it = vocab_.token_to_id.find(s);
     if (it != vocab_.token_to_id.end()) {
       out->push_back(it->second);
-      return;
-    }
-    auto rm = rev_merge.find(s);
-    if (rm != rev_merge.end()) {
-      const auto parts = rm->second;
-      emit(parts.first);
-      emit(parts.second);
-      return;
+      continue;
     }
     for (char c : s) {
       const int32_t b = impl_->byte_token[uint8_t(c)];
@@ -284,8 +276,7 @@ void Tokenizer::encode_spm(std::string_view text, std::vector<int32_t>* out) con
         out->push_back(vocab_.unk);
       }
     }
-  };
-  for (const Symbol& s : merged) emit(std::string(text.substr(s.start, s.len)));
+  }
 }
 
 void Tokenizer::encode_fragment(std::string_view text, bool after_special, std::vector<int32_t>* out) const {
