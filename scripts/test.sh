@@ -18,7 +18,9 @@ if [[ ! -x $venv/bin/python ]] || ! cmp -s tests/python/requirements.txt $venv/r
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
   cp tests/python/requirements.txt "$venv/requirements.txt"
 fi
-py="-DEMBER_PYTHON=$PWD/$venv/bin/python"
+# The real instruct model for the end-to-end tests (skipped, saying so, when it cannot be fetched).
+smollm2=$(bash scripts/fetch-smollm2.sh || true)
+py=("-DEMBER_PYTHON=$PWD/$venv/bin/python" "-DEMBER_SMOLLM2_GGUF=$smollm2")
 
 run_suite() {  # name, cmake options...
   local dir="build/$1"; shift
@@ -29,8 +31,8 @@ run_suite() {  # name, cmake options...
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600
 }
 
-run_suite ci -DCMAKE_BUILD_TYPE=Release "$py"
-run_suite ci-no-onednn -DCMAKE_BUILD_TYPE=Release -DEMBER_WITH_ONEDNN=OFF -DEMBER_BUILD_BENCH=OFF "$py"
+run_suite ci -DCMAKE_BUILD_TYPE=Release "${py[@]}"
+run_suite ci-no-onednn -DCMAKE_BUILD_TYPE=Release -DEMBER_WITH_ONEDNN=OFF -DEMBER_BUILD_BENCH=OFF "${py[@]}"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite ci-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_SANITIZE=ON -DEMBER_BUILD_BENCH=OFF
 run_suite ci-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DEMBER_WITH_ONEDNN=OFF \

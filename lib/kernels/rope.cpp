@@ -1,14 +1,19 @@
-// Rotary position embedding (Su et al., "RoFormer", eq. 34): pair (a, b) of each head rotates by
-// angle pos * theta^(-2i/d). The two conventions differ only in which values form pair i.
+// Rotary position embedding (Su et al., "RoFormer", eq. 34): pair i of each head rotates by angle
+// pos * inv_freq[i]. The two conventions differ only in which values form pair i.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "ember/kernels/kernels.h"
 
 namespace ember {
 
-void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rot_dim, int64_t pos, float theta,
-          RopeStyle style, float freq_scale) {
+void rope_inv_freq(int64_t rot_dim, float theta, double* inv_freq) {
+  for (int64_t i = 0; i < rot_dim / 2; ++i) inv_freq[i] = std::pow(double(theta), -2.0 * double(i) / double(rot_dim));
+}
+
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rot_dim, int64_t pos, const double* inv_freq,
+          RopeStyle style, float mscale) {
   const int64_t half = rot_dim / 2;
   // cos/sin computed once per pair index, then applied to every head. Angles in double: at
   // positions of 10^5 a float angle loses the low bits that the rotation depends on.
@@ -17,10 +22,9 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rot_dim, int64_t 
   for (int64_t i0 = 0; i0 < half; i0 += kMaxPairs) {
     const int64_t i1 = std::min(half, i0 + kMaxPairs);
     for (int64_t i = i0; i < i1; ++i) {
-      const double freq = std::pow(double(theta), -2.0 * double(i) / double(rot_dim));
-      const double angle = double(pos) * double(freq_scale) * freq;
-      cs[i - i0] = float(std::cos(angle));
-      sn[i - i0] = float(std::sin(angle));
+      const double angle = double(pos) * inv_freq[i];
+      cs[i - i0] = float(std::cos(angle)) * mscale;
+      sn[i - i0] = float(std::sin(angle)) * mscale;
     }
     for (int64_t h = 0; h < n_heads; ++h) {
       float* v = x + h * head_dim;
@@ -33,6 +37,14 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rot_dim, int64_t 
       }
     }
   }
+}
+
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rot_dim, int64_t pos, float theta,
+          RopeStyle style, float freq_scale) {
+  std::vector<double> inv_freq(size_t(rot_dim / 2));
+  rope_inv_freq(rot_dim, theta, inv_freq.data());
+  for (double& f : inv_freq) f *= double(freq_scale);
+  rope(x, n_heads, head_dim, rot_dim, pos, inv_freq.data(), style, 1.0f);
 }
 
 }  // namespace ember

@@ -51,6 +51,27 @@ int64_t token_id(const json& v) {
   return id;
 }
 
+// tokenizer_config.json names the BOS/EOS tokens (a string, or {"content": ...}) and whether
+// BOS is added; the ids come from the vocabulary.
+Status apply_tokenizer_config(std::string_view text, const std::string& path, Vocab* v) {
+  const json c = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (c.is_discarded() || !c.is_object()) return format_error(path + ": tokenizer_config.json is not a JSON object");
+  auto special = [&](const char* key, int32_t* out) {
+    const json t = c.value(key, json());
+    const std::string name = t.is_string() ? t.get<std::string>() : t.is_object() ? t.value("content", std::string()) : std::string();
+    if (name.empty()) return;
+    for (size_t i = 0; i < v->tokens.size(); ++i)
+      if (v->tokens[i] == name) *out = int32_t(i);
+  };
+  special("bos_token", &v->bos);
+  special("eos_token", &v->eos);
+  special("unk_token", &v->unk);
+  special("pad_token", &v->pad);
+  if (c.contains("add_bos_token") && c["add_bos_token"].is_boolean()) v->add_bos = c["add_bos_token"].get<bool>();
+  if (c.contains("add_eos_token") && c["add_eos_token"].is_boolean()) v->add_eos = c["add_eos_token"].get<bool>();
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json(const std::string& path) {
@@ -60,7 +81,8 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json(const std::string& pa
   return from_hf_json_text(text, path);
 }
 
-Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json_text(std::string_view text, const std::string& path) {
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json_text(std::string_view text, const std::string& path,
+                                                                 std::string_view tokenizer_config) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return format_error(path + ": not valid JSON");
   try {
@@ -109,6 +131,8 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json_text(std::string_view
       if (t == "<|endoftext|>" && v.eos < 0) v.eos = int32_t(i);
       if (t == "<|im_end|>") v.eot = int32_t(i);
     }
+    if (!tokenizer_config.empty())
+      if (Status s = apply_tokenizer_config(tokenizer_config, path, &v); !s) return s;
     auto tok = from_vocab(std::move(v));
     if (!tok) return Status(tok.status().code(), path + ": " + tok.status().message());
     return tok;

@@ -44,6 +44,14 @@ enum class RopeStyle {
   kNeox,         // pairs (i, i + rot_dim/2): Llama/Qwen2 Hugging Face checkpoints ("rotate_half")
   kInterleaved,  // pairs (2i, 2i+1): GGUF Llama, DeepSeek checkpoints
 };
+// Pair i rotates by pos * inv_freq[i] (rot_dim / 2 entries: rope_inv_freq, or a scaled table from
+// the model's RoPE scaling rule); cos and sin are multiplied by mscale (YaRN's attention factor).
+// pos may be negative: rotating a cached key by -d moves it d positions back (context shift).
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rot_dim, int64_t pos, const double* inv_freq,
+          RopeStyle style, float mscale = 1.0f);
+// inv_freq[i] = theta^(-2i/rot_dim), i < rot_dim / 2.
+void rope_inv_freq(int64_t rot_dim, float theta, double* inv_freq);
+// Convenience form (allocates its table): inv_freq scaled by freq_scale (linear RoPE scaling).
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rot_dim, int64_t pos, float theta,
           RopeStyle style, float freq_scale = 1.0f);
 

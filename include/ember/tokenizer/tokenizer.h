@@ -21,6 +21,7 @@
 namespace ember {
 namespace gguf {
 class GgufFile;
+class GgufWriter;
 }
 
 enum class TokenType : int32_t {  // GGUF tokenizer.ggml.token_type values (SentencePiece's)
@@ -57,10 +58,14 @@ class Tokenizer {
   // Reads a Hugging Face tokenizer.json (BPE model, byte-level): vocab, merges, added tokens,
   // normalizer and Split pre-tokenizer regexes as the file gives them.
   static Result<std::unique_ptr<Tokenizer>> from_hf_json(const std::string& path);
-  static Result<std::unique_ptr<Tokenizer>> from_hf_json_text(std::string_view json, const std::string& name);
+  // `tokenizer_config` (optional) is the text of tokenizer_config.json: BOS/EOS names, add_bos_token.
+  static Result<std::unique_ptr<Tokenizer>> from_hf_json_text(std::string_view json, const std::string& name,
+                                                              std::string_view tokenizer_config = {});
   // Reads a SentencePiece tokenizer.model (BPE type: Llama-2 family, llama2.c models).
   static Result<std::unique_ptr<Tokenizer>> from_sentencepiece(const std::string& path);
   static Result<std::unique_ptr<Tokenizer>> from_sentencepiece_bytes(std::string_view data, const std::string& name);
+  // Reads llama2.c's tokenizer.bin (n_vocab entries: the file does not say how many).
+  static Result<std::unique_ptr<Tokenizer>> from_llama2c(const std::string& path, int64_t n_vocab);
   static Result<std::unique_ptr<Tokenizer>> from_vocab(Vocab vocab);
   ~Tokenizer();
 
@@ -94,6 +99,9 @@ class Tokenizer {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Writes the vocabulary as GGUF tokenizer.ggml.* metadata (what from_gguf reads back).
+void write_vocab_gguf(const Vocab& v, gguf::GgufWriter& w);
 
 // Turns a stream of token ids into whole UTF-8 characters: bytes of a character split across
 // tokens are held back until it completes (DESIGN.md: callbacks never see a partial character).

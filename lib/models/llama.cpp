@@ -1,0 +1,194 @@
+// The Llama family: Llama-2/3, Qwen2/Qwen2.5 and the DeepSeek-R1 distills of Qwen. Pre-norm
+// decoder blocks (Touvron et al. 2023):
+//   h = x + W_o · Attention(RoPE(W_q·n(x) + b_q), RoPE(W_k·n(x) + b_k), W_v·n(x) + b_v)
+//   y = h + W_down · (silu(W_gate·n(h)) ⊙ W_up·n(h))
+// with n = RMSNorm, grouped-query attention (n_head query heads share n_head_kv key/value heads),
+// biases only in Qwen2, and logits = W_out · n(y_last) (W_out = the embedding matrix when tied).
+#include <cmath>
+#include <cstring>
+
+#include "ember/kernels/kernels.h"
+#include "families.h"
+#include "rope_scaling.h"
+
+namespace ember {
+namespace {
+
+using model_util::add_bias;
+using model_util::linear;
+
+class LlamaModel final : public Model {
+ public:
+  struct Layer {
+    const float* attn_norm = nullptr;
+    Tensor wq, wk, wv, wo;
+    const float *bq = nullptr, *bk = nullptr, *bv = nullptr;
+    const float* ffn_norm = nullptr;
+    Tensor w_gate, w_up, w_down;
+  };
+
+  static Result<std::unique_ptr<Model>> create(const ModelDescription& d, std::unique_ptr<Weights> w) {
+    std::unique_ptr<LlamaModel> m(new LlamaModel());
+    m->desc_ = d;
+    const int64_t E = d.n_embd, Q = d.n_head * d.head_dim, KV = d.n_head_kv * d.head_dim;
+    Status st;
+    auto mat = [&](const std::string& name, int64_t cols, int64_t rows) {
+      Tensor t;
+      if (!st) return t;
+      auto r = w->matrix(name, cols, rows);
+      if (r) t = *r; else st = r.status();
+      return t;
+    };
+    auto vec = [&](const std::string& name, int64_t n, bool required = true) -> const float* {
+      if (!st || (!required && !w->has(name))) return nullptr;
+      auto r = w->vector(name, n);
+      if (!r) st = r.status();
+      return r ? *r : nullptr;
+    };
+    m->tok_embd_ = mat("token_embd.weight", E, d.n_vocab);
+    m->out_norm_ = vec("output_norm.weight", E);
+    m->output_ = d.tied_embeddings || !w->has("output.weight") ? m->tok_embd_ : mat("output.weight", E, d.n_vocab);
+    for (int64_t l = 0; l < d.n_layer && st; ++l) {
+      const std::string p = "blk." + std::to_string(l) + ".";
+      Layer L;
+      L.attn_norm = vec(p + "attn_norm.weight", E);
+      L.wq = mat(p + "attn_q.weight", E, Q);
+      L.wk = mat(p + "attn_k.weight", E, KV);
+      L.wv = mat(p + "attn_v.weight", E, KV);
+      L.wo = mat(p + "attn_output.weight", Q, E);
+      L.bq = vec(p + "attn_q.bias", Q, d.attn_qkv_bias);
+      L.bk = vec(p + "attn_k.bias", KV, d.attn_qkv_bias);
+      L.bv = vec(p + "attn_v.bias", KV, d.attn_qkv_bias);
+      L.ffn_norm = vec(p + "ffn_norm.weight", E);
+      L.w_gate = mat(p + "ffn_gate.weight", E, d.n_ff);
+      L.w_up = mat(p + "ffn_up.weight", E, d.n_ff);
+      L.w_down = mat(p + "ffn_down.weight", d.n_ff, E);
+      m->layers_.push_back(L);
+    }
+    if (!st) return st;
+    auto rope = make_rope_table(d);
+    if (!rope) return Status(rope.status().code(), w->name() + ": " + rope.status().message());
+    m->rope_ = std::move(*rope);
+    if (w->has("rope_freqs.weight")) {
+      // Llama 3.1 GGUF files carry the llama3 scaling rule's result: a divisor per frequency.
+      auto f = w->vector("rope_freqs.weight", d.rope_dim / 2);
+      if (!f) return f.status();
+      for (size_t i = 0; i < m->rope_.inv_freq.size(); ++i) m->rope_.inv_freq[i] /= (*f)[i];
+    }
+    m->weight_bytes_ = w->total_bytes();
+    m->weights_ = std::move(w);
+    return std::unique_ptr<Model>(std::move(m));
+  }
+
+  size_t active_weight_bytes() const override {
+    size_t n = model_util::bytes(output_);
+    for (const Layer& L : layers_)
+      for (const Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) n += model_util::bytes(*t);
+    return n;
+  }
+
+  KvShape kv_shape() const override {
+    const int64_t kv = desc_.n_head_kv * desc_.head_dim;
+    return {desc_.n_layer, kv, kv};
+  }
+
+  // x, xn: n_embd; q, att: n_head * head_dim; gate, up: n_ff (per token of the batch).
+  size_t scratch_bytes(int64_t n_batch) const override {
+    const ModelDescription& d = desc_;
+    const int64_t per_token = 2 * d.n_embd + 2 * d.n_head * d.head_dim + 2 * d.n_ff;
+    return size_t(n_batch * per_token) * sizeof(float) + 6 * kTensorAlignment;
+  }
+
+  Status forward(const int32_t* tokens, int64_t n, int64_t pos0, KvCache& kv, Scratch& scratch, ThreadPool* pool,
+                 float* logits, bool all_logits) const override {
+    const ModelDescription& d = desc_;
+    const int64_t E = d.n_embd, hd = d.head_dim, Q = d.n_head * hd, KV = d.n_head_kv * hd;
+    if (n <= 0 || n > scratch.n_batch) return invalid_argument("batch of " + std::to_string(n) + " tokens (1.." + std::to_string(scratch.n_batch) + " allowed)");
+    if (pos0 < 0 || pos0 + n > kv.n_ctx()) return Status(StatusCode::kContextFull, "context of " + std::to_string(kv.n_ctx()) + " tokens is full");
+    for (int64_t t = 0; t < n; ++t)
+      if (tokens[t] < 0 || tokens[t] >= d.n_vocab)
+        return invalid_argument("token id " + std::to_string(tokens[t]) + " is outside the vocabulary of " + std::to_string(d.n_vocab));
+
+    float* base = scratch.buf.as<float>();
+    auto take = [&](int64_t floats) {
+      float* p = base;
+      base += (floats + 15) / 16 * 16;  // keep every buffer 64-byte aligned
+      return p;
+    };
+    float* x = take(n * E);
+    float* xn = take(n * E);
+    float* q = take(n * Q);
+    float* att = take(n * Q);
+    float* gate = take(n * d.n_ff);
+    float* up = take(n * d.n_ff);
+
+    for (int64_t t = 0; t < n; ++t) model_util::embed(tok_embd_, tokens[t], x + t * E);
+    const float scale = 1.0f / std::sqrt(float(hd));
+    for (int64_t l = 0; l < d.n_layer; ++l) {
+      const Layer& L = layers_[size_t(l)];
+      float* k_cache = kv.k(l);
+      float* v_cache = kv.v(l);
+      float* k_new = k_cache + pos0 * KV;  // this batch's keys and values go straight into the cache
+      float* v_new = v_cache + pos0 * KV;
+      // Attention block.
+      for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, xn + t * E, E, d.rms_norm_eps);
+      linear(L.wq, xn, n, q, pool);
+      linear(L.wk, xn, n, k_new, pool);
+      linear(L.wv, xn, n, v_new, pool);
+      if (L.bq) {
+        add_bias(q, L.bq, n, Q);
+        add_bias(k_new, L.bk, n, KV);
+        add_bias(v_new, L.bv, n, KV);
+      }
+      for (int64_t t = 0; t < n; ++t) {
+        rope(q + t * Q, d.n_head, hd, d.rope_dim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
+        rope(k_new + t * KV, d.n_head_kv, hd, d.rope_dim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
+      }
+      const AttentionShape shape{n, pos0 + n, d.n_head, d.n_head_kv, hd, pos0, KV, scale};
+      attention(q, k_cache, v_cache, att, shape, pool);
+      linear(L.wo, att, n, xn, pool);
+      for (int64_t i = 0; i < n * E; ++i) x[i] += xn[i];
+      // Feed-forward block.
+      for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.ffn_norm, xn + t * E, E, d.rms_norm_eps);
+      linear(L.w_gate, xn, n, gate, pool);
+      linear(L.w_up, xn, n, up, pool);
+      swiglu(gate, up, gate, n * d.n_ff);
+      linear(L.w_down, gate, n, xn, pool);
+      for (int64_t i = 0; i < n * E; ++i) x[i] += xn[i];
+    }
+    const int64_t first = all_logits ? 0 : n - 1;
+    for (int64_t t = first; t < n; ++t) rmsnorm(x + t * E, out_norm_, xn + (t - first) * E, E, d.rms_norm_eps);
+    linear(output_, xn, n - first, logits, pool);
+    return Status::ok();
+  }
+
+  void shift_cache(KvCache& kv, int64_t from, int64_t count, int64_t to) const override {
+    const ModelDescription& d = desc_;
+    const int64_t KV = d.n_head_kv * d.head_dim;
+    for (int64_t l = 0; l < d.n_layer; ++l) {
+      float* k = kv.k(l);
+      float* v = kv.v(l);
+      std::memmove(k + to * KV, k + from * KV, size_t(count * KV) * sizeof(float));
+      std::memmove(v + to * KV, v + from * KV, size_t(count * KV) * sizeof(float));
+      // Keys were rotated for their old positions; rotating by (to - from) more gives the new
+      // ones, since rotations compose by adding angles. mscale was applied once already.
+      for (int64_t t = 0; t < count; ++t)
+        rope(k + (to + t) * KV, d.n_head_kv, d.head_dim, d.rope_dim, to - from, rope_.inv_freq.data(), d.rope_style, 1.0f);
+    }
+  }
+
+ private:
+  LlamaModel() = default;
+  Tensor tok_embd_, output_;
+  const float* out_norm_ = nullptr;
+  std::vector<Layer> layers_;
+  RopeTable rope_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> make_llama_model(const ModelDescription& d, std::unique_ptr<Weights> w) {
+  return LlamaModel::create(d, std::move(w));
+}
+
+}  // namespace ember
