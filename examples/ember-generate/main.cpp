@@ -171,6 +171,14 @@ int main(int argc, char** argv) {
     j["text"] = r->text;
     j["stop_reason"] = stop_reason_name(r->reason);
     j["seed"] = sp.seed;
+    // The cache this model keeps per token and layer, and what a plain multi-head cache of full
+    // keys and values would need (they differ for DeepSeek's MLA, which caches only the latent).
+    const ModelDescription& d = m.desc();
+    const int64_t f32 = int64_t(sizeof(float));
+    j["kv_bytes_per_token_per_layer"] = int64_t((*ctx)->kv_cache().bytes_per_token()) / d.n_layer;
+    j["mha_kv_bytes_per_token_per_layer"] = d.family == ModelFamily::kDeepseek
+                                                ? d.n_head * (d.qk_nope_head_dim + d.qk_rope_head_dim + d.v_head_dim) * f32
+                                                : 2 * d.n_head_kv * d.head_dim * f32;
     const double prefill = logits_out.empty() ? r->prefill_seconds : logits_seconds;
     j["prefill_seconds"] = prefill;
     j["decode_seconds"] = r->decode_seconds;

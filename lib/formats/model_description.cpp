@@ -88,6 +88,10 @@ Result<ModelDescription> describe_gguf(const gguf::GgufFile& f) {
     int64_t key_len = 0, value_len = 0, gating = 1;
     if (Status s = get_int(p + "attention.key_length", &key_len, true); !s) return s;
     if (Status s = get_int(p + "attention.value_length", &value_len, true); !s) return s;
+    // llama.cpp's newer converter writes the cached (latent) widths under key_length/value_length
+    // and the per-head ones under *_mla; older files have only the per-head ones.
+    if (Status s = get_int(p + "attention.key_length_mla", &key_len, false); !s) return s;
+    if (Status s = get_int(p + "attention.value_length_mla", &value_len, false); !s) return s;
     if (Status s = get_int(p + "expert_gating_func", &gating, false); !s) return s;
     d.qk_rope_head_dim = d.rope_dim;
     d.qk_nope_head_dim = key_len - d.qk_rope_head_dim;

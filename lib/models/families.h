@@ -10,6 +10,7 @@
 namespace ember {
 
 Result<std::unique_ptr<Model>> make_llama_model(const ModelDescription& d, std::unique_ptr<Weights> w);
+Result<std::unique_ptr<Model>> make_deepseek_model(const ModelDescription& d, std::unique_ptr<Weights> w);
 
 // Helpers the families share.
 namespace model_util {

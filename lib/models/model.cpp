@@ -32,7 +32,7 @@ namespace {
 
 Result<std::unique_ptr<Model>> make_model(const ModelDescription& d, std::unique_ptr<Weights> w) {
   if (d.family == ModelFamily::kLlama) return make_llama_model(d, std::move(w));
-  return unsupported(w->name() + ": the DeepSeek family (MLA + MoE) is not implemented yet");
+  return make_deepseek_model(d, std::move(w));
 }
 
 Result<std::string> read_text(const std::string& path) {

@@ -14,20 +14,19 @@ import sys
 import gguf
 import numpy as np
 import pytest
-from gguf.quants import quantize
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 from reference.llama_ref import GgufLlama  # noqa: E402
+from random_models import Q, Tensors, add_tokenizer, finish  # noqa: E402
 
 GENERATE = os.environ.get("EMBER_GENERATE_TOOL", "ember-generate")
 QUANTIZE = os.environ.get("EMBER_QUANTIZE_TOOL", "ember-quantize")
-Q = gguf.GGMLQuantizationType
 
 
 def write_model(path, *, seed, arch="llama", n_embd=64, n_head=4, n_head_kv=4, head_dim=None, n_ff=96,
                 n_layer=2, n_vocab=300, tied=False, bias=False, wtype=Q.F32, scaling=None, rope_freqs=False):
-    """A random Llama/Qwen2 GGUF with an SPM-style vocabulary (the runtime needs a tokenizer)."""
-    rng = np.random.default_rng(seed)
+    """A random Llama/Qwen2 GGUF."""
     head_dim = head_dim or n_embd // n_head
     w = gguf.GGUFWriter(str(path), arch)
     w.add_context_length(256)
@@ -45,52 +44,29 @@ def write_model(path, *, seed, arch="llama", n_embd=64, n_head=4, n_head_kv=4, h
         w.add_rope_scaling_type(gguf.RopeScalingType(scaling[0]))
         w.add_rope_scaling_factor(scaling[1])
         w.add_rope_scaling_orig_ctx_len(64)
-    tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
-    tokens += [f"\u2581w{i}" for i in range(n_vocab - len(tokens))]
-    w.add_tokenizer_model("llama")
-    w.add_token_list(tokens)
-    w.add_token_scores([0.0] * 3 + [0.0] * 256 + [-float(i) for i in range(n_vocab - 259)])
-    w.add_token_types([2, 3, 3] + [6] * 256 + [1] * (n_vocab - 259))
-    w.add_bos_token_id(1)
-    w.add_eos_token_id(2)
-
-    def mat(name, rows, cols, scale=None, dtype=None):
-        x = (rng.standard_normal((rows, cols)) * (scale or 1 / np.sqrt(cols))).astype(np.float32)
-        t = dtype if dtype is not None else wtype
-        if t == Q.F32:
-            w.add_tensor(name, x)
-        elif t == Q.F16:
-            w.add_tensor(name, x.astype(np.float16))
-        else:
-            w.add_tensor(name, quantize(x, t), raw_dtype=t)
-
-    def vec(name, n, base=1.0, spread=0.1):
-        w.add_tensor(name, (base + spread * rng.standard_normal(n)).astype(np.float32))
-
-    mat("token_embd.weight", n_vocab, n_embd, scale=1.0)
+    add_tokenizer(w, n_vocab)
+    t = Tensors(w, seed, wtype)
+    t.mat("token_embd.weight", n_vocab, n_embd, scale=1.0)
     if rope_freqs:  # Llama 3.1 style per-frequency divisors
         w.add_tensor("rope_freqs.weight", np.geomspace(1.0, 8.0, head_dim // 2).astype(np.float32))
-    vec("output_norm.weight", n_embd)
+    t.vec("output_norm.weight", n_embd)
     if not tied:
-        mat("output.weight", n_vocab, n_embd)
+        t.mat("output.weight", n_vocab, n_embd)
     for l in range(n_layer):
         p = f"blk.{l}."
-        vec(p + "attn_norm.weight", n_embd)
-        mat(p + "attn_q.weight", n_head * head_dim, n_embd)
-        mat(p + "attn_k.weight", n_head_kv * head_dim, n_embd)
-        mat(p + "attn_v.weight", n_head_kv * head_dim, n_embd)
+        t.vec(p + "attn_norm.weight", n_embd)
+        t.mat(p + "attn_q.weight", n_head * head_dim, n_embd)
+        t.mat(p + "attn_k.weight", n_head_kv * head_dim, n_embd)
+        t.mat(p + "attn_v.weight", n_head_kv * head_dim, n_embd)
         if bias:
-            for t, rows in (("q", n_head), ("k", n_head_kv), ("v", n_head_kv)):
-                vec(p + f"attn_{t}.bias", rows * head_dim, base=0.0, spread=0.5)
-        mat(p + "attn_output.weight", n_embd, n_head * head_dim)
-        vec(p + "ffn_norm.weight", n_embd)
-        mat(p + "ffn_gate.weight", n_ff, n_embd)
-        mat(p + "ffn_up.weight", n_ff, n_embd)
-        mat(p + "ffn_down.weight", n_embd, n_ff)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+            for name, rows in (("q", n_head), ("k", n_head_kv), ("v", n_head_kv)):
+                t.vec(p + f"attn_{name}.bias", rows * head_dim, base=0.0, spread=0.5)
+        t.mat(p + "attn_output.weight", n_embd, n_head * head_dim)
+        t.vec(p + "ffn_norm.weight", n_embd)
+        t.mat(p + "ffn_gate.weight", n_ff, n_embd)
+        t.mat(p + "ffn_up.weight", n_ff, n_embd)
+        t.mat(p + "ffn_down.weight", n_embd, n_ff)
+    finish(w)
 
 
 def ember_logits(model, tokens, tmp_path, batch):

@@ -1,0 +1,429 @@
+// The DeepSeek family: DeepSeek-V2, V2-Lite, V3/R1 (DeepSeek-AI 2024, "DeepSeek-V2", sections 2.1-2.2).
+//
+// Multi-head Latent Attention. Per token, with x = RMSNorm(h):
+//   c_q = RMSNorm(W_qa x)              q = W_qb c_q            (or q = W_q x without q_lora_rank)
+//   [c_kv | k_R] = W_kva x             c_kv <- RMSNorm(c_kv)   k_R <- RoPE(k_R), one key for all heads
+//   each query head is [q_C | q_R], q_R <- RoPE(q_R)
+//   score(h, j) = (q_C,h · W_UK,h c_kv,j + q_R,h · k_R,j) * scale,   o_h = W_UV,h Σ_j p(h, j) c_kv,j
+// The cache keeps only [c_kv | k_R] per token. Attention runs in the latent space by absorbing W_UK
+// into the query (q_C,h · W_UK,h c = (W_UK,h^T q_C,h) · c) and W_UV after the weighted sum, so
+// keys and values are never expanded per head. W_UK and W_UV are the two halves of kv_b_proj
+// (rows head-major [k_nope | v]); llama.cpp's newer GGUF files store them split (attn_k_b, attn_v_b).
+//
+// DeepSeekMoE: after first_k_dense dense layers, y = Σ_{e in topk} g_e FFN_e(x) + FFN_shared(x).
+// V2 scores experts by softmax, V3 by sigmoid plus a bias used only to choose; both can limit the
+// choice to the best topk_group of n_group groups (V2 ranks a group by its best score, V3 by the
+// sum of its best two).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "ember/core/quantize.h"
+#include "ember/kernels/kernels.h"
+#include "families.h"
+#include "rope_scaling.h"
+
+namespace ember {
+namespace {
+
+using model_util::linear;
+
+constexpr float kLatentNormEps = 1e-6f;  // q_a_layernorm / kv_a_layernorm, whatever rms_norm_eps says
+
+// The 2-D matrix `index` of a stack of matrices (ne = {cols, rows, n}).
+Tensor slice(const Tensor& stack, int64_t index) {
+  Tensor t = stack;
+  t.data = stack.row(0, index);
+  t.n_dims = 2;
+  t.ne[2] = t.ne[3] = 1;
+  t.nb[2] = t.nb[3] = t.nb[1] * size_t(t.ne[1]);
+  return t;
+}
+
+// Rows [r0, r0 + n) of a matrix, as a matrix.
+Tensor rows(const Tensor& m, int64_t r0, int64_t n) {
+  Tensor t = m;
+  t.data = m.row(r0);
+  t.ne[1] = n;
+  t.nb[2] = t.nb[3] = t.nb[1] * size_t(n);
+  return t;
+}
+
+class DeepseekModel final : public Model {
+ public:
+  struct Layer {
+    const float* attn_norm = nullptr;
+    Tensor wq, wq_a, wq_b;  // wq without q_lora_rank, else wq_a / wq_b
+    const float* q_a_norm = nullptr;
+    Tensor wkv_a;
+    const float* kv_a_norm = nullptr;
+    std::vector<Tensor> wk_b;  // per head: kv_lora_rank x qk_nope (W_UK transposed)
+    std::vector<Tensor> wv_b;  // per head: v_head_dim x kv_lora_rank (W_UV)
+    Tensor wo;
+    const float* ffn_norm = nullptr;
+    bool moe = false;
+    Tensor w_gate, w_up, w_down;                 // dense layers; shared experts in MoE layers
+    Tensor router;                               // n_expert x n_embd
+    const float* router_bias = nullptr;          // V3's e_score_correction_bias
+    std::vector<Tensor> e_gate, e_up, e_down;    // routed experts
+  };
+
+  static Result<std::unique_ptr<Model>> create(const ModelDescription& d, std::unique_ptr<Weights> w) {
+    std::unique_ptr<DeepseekModel> m(new DeepseekModel());
+    m->desc_ = d;
+    const int64_t E = d.n_embd, H = d.n_head, nope = d.qk_nope_head_dim, rdim = d.qk_rope_head_dim, V = d.v_head_dim;
+    const int64_t R = d.kv_lora_rank;
+    Status st;
+    auto mat = [&](const std::string& name, int64_t cols, int64_t rows_) {
+      Tensor t;
+      if (!st) return t;
+      auto r = w->matrix(name, cols, rows_);
+      if (r) t = *r; else st = r.status();
+      return t;
+    };
+    auto vec = [&](const std::string& name, int64_t n, bool required = true) -> const float* {
+      if (!st || (!required && !w->has(name))) return nullptr;
+      auto r = w->vector(name, n);
+      if (!r) st = r.status();
+      return r ? *r : nullptr;
+    };
+    m->tok_embd_ = mat("token_embd.weight", E, d.n_vocab);
+    m->out_norm_ = vec("output_norm.weight", E);
+    m->output_ = d.tied_embeddings || !w->has("output.weight") ? m->tok_embd_ : mat("output.weight", E, d.n_vocab);
+    for (int64_t l = 0; l < d.n_layer && st; ++l) {
+      const std::string p = "blk." + std::to_string(l) + ".";
+      Layer L;
+      L.attn_norm = vec(p + "attn_norm.weight", E);
+      if (d.q_lora_rank > 0) {
+        L.wq_a = mat(p + "attn_q_a.weight", E, d.q_lora_rank);
+        L.q_a_norm = vec(p + "attn_q_a_norm.weight", d.q_lora_rank);
+        L.wq_b = mat(p + "attn_q_b.weight", d.q_lora_rank, H * (nope + rdim));
+      } else {
+        L.wq = mat(p + "attn_q.weight", E, H * (nope + rdim));
+      }
+      L.wkv_a = mat(p + "attn_kv_a_mqa.weight", E, R + rdim);
+      L.kv_a_norm = vec(p + "attn_kv_a_norm.weight", R);
+      if (st) st = m->load_kv_b(*w, p, L);
+      L.wo = mat(p + "attn_output.weight", H * V, E);
+      L.ffn_norm = vec(p + "ffn_norm.weight", E);
+      L.moe = d.n_expert > 0 && l >= d.first_k_dense;
+      if (!L.moe) {
+        L.w_gate = mat(p + "ffn_gate.weight", E, d.n_ff);
+        L.w_up = mat(p + "ffn_up.weight", E, d.n_ff);
+        L.w_down = mat(p + "ffn_down.weight", d.n_ff, E);
+      } else {
+        L.router = mat(p + "ffn_gate_inp.weight", E, d.n_expert);
+        L.router_bias = d.gating == ModelDescription::Gating::kSigmoid ? vec(p + "exp_probs_b.bias", d.n_expert, false) : nullptr;
+        if (d.n_expert_shared > 0) {
+          const int64_t S = d.moe_ff * d.n_expert_shared;
+          L.w_gate = mat(p + "ffn_gate_shexp.weight", E, S);
+          L.w_up = mat(p + "ffn_up_shexp.weight", E, S);
+          L.w_down = mat(p + "ffn_down_shexp.weight", S, E);
+        }
+        if (st) st = m->load_experts(*w, p, L);
+      }
+      m->layers_.push_back(std::move(L));
+    }
+    if (!st) return st;
+    auto rope_table = make_rope_table(d);
+    if (!rope_table) return Status(rope_table.status().code(), w->name() + ": " + rope_table.status().message());
+    m->rope_ = std::move(*rope_table);
+    m->scale_ = 1.0f / std::sqrt(float(nope + rdim));
+    if (d.rope_scaling.type == "yarn" && d.rope_scaling.mscale_all_dim != 0) {
+      const float ms = yarn_mscale(d.rope_scaling.factor, d.rope_scaling.mscale_all_dim);
+      m->scale_ *= ms * ms;
+    }
+    m->weight_bytes_ = w->total_bytes();
+    m->weights_ = std::move(w);
+    return std::unique_ptr<Model>(std::move(m));
+  }
+
+  size_t active_weight_bytes() const override {
+    using model_util::bytes;
+    size_t n = bytes(output_);
+    for (const Layer& L : layers_) {
+      for (const Tensor* t : {&L.wq, &L.wq_a, &L.wq_b, &L.wkv_a, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.router}) n += bytes(*t);
+      for (const Tensor& t : L.wk_b) n += bytes(t);
+      for (const Tensor& t : L.wv_b) n += bytes(t);
+      if (L.moe && !L.e_gate.empty())
+        n += size_t(desc_.n_expert_used) * (bytes(L.e_gate[0]) + bytes(L.e_up[0]) + bytes(L.e_down[0]));
+    }
+    return n;
+  }
+
+  KvShape kv_shape() const override { return {desc_.n_layer, desc_.kv_lora_rank + desc_.qk_rope_head_dim, 0}; }
+
+  size_t scratch_bytes(int64_t n_batch) const override {
+    const ModelDescription& d = desc_;
+    const int64_t H = d.n_head, lat = d.kv_lora_rank + d.qk_rope_head_dim;
+    const int64_t ff = std::max({d.n_ff, d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1), d.moe_ff});
+    const int64_t per_token = 5 * d.n_embd + std::max<int64_t>(d.q_lora_rank, 1) + H * (d.qk_nope_head_dim + d.qk_rope_head_dim) +
+                              2 * H * lat + H * d.v_head_dim + 2 * ff + 2 * d.n_expert + 2 * d.n_expert_used;
+    return size_t(n_batch * per_token) * sizeof(float) + 16 * kTensorAlignment;
+  }
+
+  Status forward(const int32_t* tokens, int64_t n, int64_t pos0, KvCache& kv, Scratch& scratch, ThreadPool* pool,
+                 float* logits, bool all_logits) const override {
+    const ModelDescription& d = desc_;
+    const int64_t E = d.n_embd, H = d.n_head, nope = d.qk_nope_head_dim, rdim = d.qk_rope_head_dim, V = d.v_head_dim;
+    const int64_t R = d.kv_lora_rank, lat = R + rdim, QW = nope + rdim;
+    if (n <= 0 || n > scratch.n_batch) return invalid_argument("batch of " + std::to_string(n) + " tokens (1.." + std::to_string(scratch.n_batch) + " allowed)");
+    if (pos0 < 0 || pos0 + n > kv.n_ctx()) return Status(StatusCode::kContextFull, "context of " + std::to_string(kv.n_ctx()) + " tokens is full");
+    for (int64_t t = 0; t < n; ++t)
+      if (tokens[t] < 0 || tokens[t] >= d.n_vocab)
+        return invalid_argument("token id " + std::to_string(tokens[t]) + " is outside the vocabulary of " + std::to_string(d.n_vocab));
+
+    float* base = scratch.buf.as<float>();
+    auto take = [&](int64_t floats) {
+      float* p = base;
+      base += (floats + 15) / 16 * 16;
+      return p;
+    };
+    const int64_t ff = std::max({d.n_ff, d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1), d.moe_ff});
+    float* x = take(n * E);
+    float* xn = take(n * E);
+    float* tmp = take(n * E);
+    float* moe_in = take(n * E);
+    float* moe_out = take(n * E);
+    float* cq = take(n * std::max<int64_t>(d.q_lora_rank, 1));
+    float* q = take(n * H * QW);
+    float* q_lat = take(n * H * lat);
+    float* att = take(n * H * lat);
+    float* o = take(n * H * V);
+    float* gate = take(n * ff);
+    float* up = take(n * ff);
+    float* scores = take(n * d.n_expert);
+    float* choice = take(n * d.n_expert);
+    float* route_w = take(n * d.n_expert_used);
+    int32_t* route_id = reinterpret_cast<int32_t*>(take(n * d.n_expert_used));
+
+    for (int64_t t = 0; t < n; ++t) model_util::embed(tok_embd_, tokens[t], x + t * E);
+    for (int64_t l = 0; l < d.n_layer; ++l) {
+      const Layer& L = layers_[size_t(l)];
+      float* cache = kv.k(l);
+      float* kv_new = cache + pos0 * lat;  // [c_kv | k_R] rows of this batch, written in place
+      for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, xn + t * E, E, d.rms_norm_eps);
+      // Queries.
+      if (d.q_lora_rank > 0) {
+        linear(L.wq_a, xn, n, cq, pool);
+        for (int64_t t = 0; t < n; ++t) rmsnorm(cq + t * d.q_lora_rank, L.q_a_norm, cq + t * d.q_lora_rank, d.q_lora_rank, kLatentNormEps);
+        linear(L.wq_b, cq, n, q, pool);
+      } else {
+        linear(L.wq, xn, n, q, pool);
+      }
+      // The compressed key/value latent and the shared RoPE key, straight into the cache.
+      linear(L.wkv_a, xn, n, kv_new, pool);
+      for (int64_t t = 0; t < n; ++t) {
+        float* row = kv_new + t * lat;
+        rmsnorm(row, L.kv_a_norm, row, R, kLatentNormEps);
+        rope(row + R, 1, rdim, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
+        rope(q + t * H * QW + nope, H, QW, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
+      }
+      // Absorb W_UK: each head's query becomes [W_UK,h^T q_C,h | q_R,h] in the latent space.
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t h = 0; h < H; ++h) {
+          const float* qh = q + (t * H + h) * QW;
+          float* out = q_lat + (t * H + h) * lat;
+          linear(L.wk_b[size_t(h)], qh, 1, out, nullptr);
+          std::memcpy(out + R, qh + nope, size_t(rdim) * sizeof(float));
+        }
+      // One shared latent "head" serves as key (all lat values) and value (its first R values).
+      const AttentionShape shape{n, pos0 + n, H, 1, lat, pos0, lat, scale_};
+      attention(q_lat, cache, cache, att, shape, pool);
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t h = 0; h < H; ++h) linear(L.wv_b[size_t(h)], att + (t * H + h) * lat, 1, o + (t * H + h) * V, nullptr);
+      linear(L.wo, o, n, tmp, pool);
+      for (int64_t i = 0; i < n * E; ++i) x[i] += tmp[i];
+
+      // Feed-forward: dense, or shared + routed experts.
+      for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.ffn_norm, xn + t * E, E, d.rms_norm_eps);
+      if (L.w_gate.data) {
+        ffn(L.w_gate, L.w_up, L.w_down, xn, n, gate, up, tmp, pool);
+        for (int64_t i = 0; i < n * E; ++i) x[i] += tmp[i];
+      }
+      if (L.moe) {
+        linear(L.router, xn, n, scores, pool);
+        for (int64_t t = 0; t < n; ++t)
+          route(L, scores + t * d.n_expert, choice + t * d.n_expert, route_id + t * d.n_expert_used, route_w + t * d.n_expert_used);
+        // Expert by expert, the tokens that chose it as one batch: its weights are read once.
+        std::fill(moe_out, moe_out + n * E, 0.0f);
+        for (int64_t e = 0; e < d.n_expert; ++e) {
+          int64_t m = 0;
+          int32_t who[512];
+          float weight[512];
+          for (int64_t t = 0; t < n; ++t)
+            for (int64_t k = 0; k < d.n_expert_used; ++k)
+              if (route_id[t * d.n_expert_used + k] == e) {
+                if (m == 512) {  // a batch larger than the buffer: flush the first 512
+                  expert_batch(L, e, who, weight, m, xn, moe_in, gate, up, tmp, moe_out, pool);
+                  m = 0;
+                }
+                who[m] = int32_t(t);
+                weight[m++] = route_w[t * d.n_expert_used + k];
+              }
+          if (m) expert_batch(L, e, who, weight, m, xn, moe_in, gate, up, tmp, moe_out, pool);
+        }
+        for (int64_t i = 0; i < n * E; ++i) x[i] += moe_out[i];
+      }
+    }
+    const int64_t first = all_logits ? 0 : n - 1;
+    for (int64_t t = first; t < n; ++t) rmsnorm(x + t * E, out_norm_, xn + (t - first) * E, E, d.rms_norm_eps);
+    linear(output_, xn, n - first, logits, pool);
+    return Status::ok();
+  }
+
+  void shift_cache(KvCache& kv, int64_t from, int64_t count, int64_t to) const override {
+    const ModelDescription& d = desc_;
+    const int64_t lat = d.kv_lora_rank + d.qk_rope_head_dim;
+    for (int64_t l = 0; l < d.n_layer; ++l) {
+      float* c = kv.k(l);
+      std::memmove(c + to * lat, c + from * lat, size_t(count * lat) * sizeof(float));
+      for (int64_t t = 0; t < count; ++t)  // only k_R carries a position
+        rope(c + (to + t) * lat + d.kv_lora_rank, 1, d.qk_rope_head_dim, d.qk_rope_head_dim, to - from, rope_.inv_freq.data(),
+             d.rope_style, 1.0f);
+    }
+  }
+
+ private:
+  DeepseekModel() = default;
+
+  // W_UK per head as a kv_lora x nope matrix and W_UV as v x kv_lora, from attn_k_b/attn_v_b or
+  // from kv_b_proj (whose W_UK half is transposed here once, at load).
+  Status load_kv_b(const Weights& w, const std::string& p, Layer& L) {
+    const ModelDescription& d = desc_;
+    const int64_t H = d.n_head, nope = d.qk_nope_head_dim, V = d.v_head_dim, R = d.kv_lora_rank;
+    if (w.has(p + "attn_k_b.weight")) {
+      auto kb = w.matrices(p + "attn_k_b.weight", nope, R, H);
+      if (!kb) return kb.status();
+      auto vb = w.matrices(p + "attn_v_b.weight", R, V, H);
+      if (!vb) return vb.status();
+      for (int64_t h = 0; h < H; ++h) {
+        L.wk_b.push_back(slice(*kb, h));
+        L.wv_b.push_back(slice(*vb, h));
+      }
+      return Status::ok();
+    }
+    auto kvb = w.matrix(p + "attn_kv_b.weight", R, H * (nope + V));
+    if (!kvb) return kvb.status();
+    // Transposed copies keep the source's precision class: F32 stays F32, F16 stays F16, block
+    // types become Q8_0 (about what they had), anything else F32.
+    DType t = kvb->dtype == DType::F16 ? DType::F16 : dtype_traits(kvb->dtype).block_size > 1 && nope % 32 == 0 ? DType::Q8_0 : DType::F32;
+    std::vector<float> head(size_t(nope * R)), trans(size_t(R * nope));
+    for (int64_t h = 0; h < H; ++h) {
+      for (int64_t i = 0; i < nope; ++i) dequantize_row(kvb->dtype, kvb->row(h * (nope + V) + i), head.data() + i * R, R);
+      for (int64_t i = 0; i < nope; ++i)
+        for (int64_t j = 0; j < R; ++j) trans[size_t(j * nope + i)] = head[size_t(i * R + j)];
+      AlignedBuffer buf(row_bytes(t, nope) * size_t(R));
+      if (!buf.data()) return out_of_memory("no memory for the absorbed attention weights");
+      for (int64_t j = 0; j < R; ++j) quantize_row(t, trans.data() + j * nope, static_cast<char*>(buf.data()) + size_t(j) * row_bytes(t, nope), nope);
+      L.wk_b.push_back(Tensor::view(t, buf.data(), {nope, R}));
+      owned_.push_back(std::move(buf));
+      L.wv_b.push_back(rows(*kvb, h * (nope + V) + nope, V));
+    }
+    return Status::ok();
+  }
+
+  // Routed experts stacked in one tensor per projection (GGUF) or one per expert (Hugging Face).
+  Status load_experts(const Weights& w, const std::string& p, Layer& L) {
+    const ModelDescription& d = desc_;
+    const int64_t E = d.n_embd, F = d.moe_ff;
+    struct Proj {
+      const char* name;
+      int64_t cols, rows;
+      std::vector<Tensor>* out;
+    } projs[] = {{"ffn_gate_exps", E, F, &L.e_gate}, {"ffn_up_exps", E, F, &L.e_up}, {"ffn_down_exps", F, E, &L.e_down}};
+    for (const Proj& pr : projs) {
+      const std::string stacked = p + pr.name + ".weight";
+      if (w.has(stacked)) {
+        auto s = w.matrices(stacked, pr.cols, pr.rows, d.n_expert);
+        if (!s) return s.status();
+        for (int64_t e = 0; e < d.n_expert; ++e) pr.out->push_back(slice(*s, e));
+      } else {
+        for (int64_t e = 0; e < d.n_expert; ++e) {
+          const std::string one = p + pr.name + "." + std::to_string(e) + ".weight";
+          if (!w.has(one)) return format_error(w.name() + ": missing tensor '" + stacked + "' (or per expert, '" + one + "')");
+          auto m = w.matrix(one, pr.cols, pr.rows);
+          if (!m) return m.status();
+          pr.out->push_back(*m);
+        }
+      }
+    }
+    return Status::ok();
+  }
+
+  // y = W_down (silu(W_gate x) * W_up x) for m rows of x.
+  static void ffn(const Tensor& wg, const Tensor& wu, const Tensor& wd, const float* x, int64_t m, float* gate, float* up,
+                  float* y, ThreadPool* pool) {
+    const int64_t f = wg.ne[1];
+    linear(wg, x, m, gate, pool);
+    linear(wu, x, m, up, pool);
+    swiglu(gate, up, gate, m * f);
+    linear(wd, gate, m, y, pool);
+  }
+
+  void expert_batch(const Layer& L, int64_t e, const int32_t* who, const float* weight, int64_t m, const float* xn, float* in,
+                    float* gate, float* up, float* y, float* out, ThreadPool* pool) const {
+    const int64_t E = desc_.n_embd;
+    for (int64_t i = 0; i < m; ++i) std::memcpy(in + i * E, xn + who[i] * E, size_t(E) * sizeof(float));
+    ffn(L.e_gate[size_t(e)], L.e_up[size_t(e)], L.e_down[size_t(e)], in, m, gate, up, y, pool);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < E; ++j) out[who[i] * E + j] += weight[i] * y[i * E + j];
+  }
+
+  // Router: scores -> chosen experts and their weights (DeepSeek's MoEGate, V2 and V3).
+  void route(const Layer& L, float* s, float* choice, int32_t* id, float* weight) const {
+    const ModelDescription& d = desc_;
+    const int64_t N = d.n_expert, K = d.n_expert_used;
+    const bool v3 = d.gating == ModelDescription::Gating::kSigmoid;
+    if (v3) {
+      for (int64_t e = 0; e < N; ++e) s[e] = 1.0f / (1.0f + std::exp(-s[e]));
+    } else {
+      softmax(s, N);
+    }
+    for (int64_t e = 0; e < N; ++e) choice[e] = s[e] + (L.router_bias ? L.router_bias[e] : 0.0f);
+    if (d.n_group > 1 && d.topk_group < d.n_group) {
+      // Rank groups (V2: best score; V3: sum of the best two), keep topk_group, zero the rest.
+      const int64_t G = d.n_group, per = N / G;
+      float group_score[256];
+      int32_t best_groups[256];
+      float unused[256];
+      for (int64_t g = 0; g < G; ++g) {
+        int32_t top_id[2];
+        float top_val[2];
+        topk(choice + g * per, per, std::min<int64_t>(v3 ? 2 : 1, per), top_id, top_val);
+        group_score[g] = v3 && per >= 2 ? top_val[0] + top_val[1] : top_val[0];
+      }
+      topk(group_score, G, d.topk_group, best_groups, unused);
+      for (int64_t g = 0; g < G; ++g)
+        if (std::find(best_groups, best_groups + d.topk_group, int32_t(g)) == best_groups + d.topk_group)
+          std::fill(choice + g * per, choice + (g + 1) * per, 0.0f);
+    }
+    topk(choice, N, K, id, weight);
+    for (int64_t k = 0; k < K; ++k) weight[k] = s[id[k]];  // the unbiased score weighs the expert
+    const bool norm = K > 1 && d.norm_topk_prob;
+    if (norm) {
+      float sum = 0;
+      for (int64_t k = 0; k < K; ++k) sum += weight[k];
+      for (int64_t k = 0; k < K; ++k) weight[k] /= sum + 1e-20f;
+    }
+    // V3 always scales; V2's code scales only when it does not normalize.
+    if (v3 || !norm)
+      for (int64_t k = 0; k < K; ++k) weight[k] *= d.routed_scaling;
+  }
+
+  Tensor tok_embd_, output_;
+  const float* out_norm_ = nullptr;
+  std::vector<Layer> layers_;
+  RopeTable rope_;
+  float scale_ = 1.0f;
+  std::vector<AlignedBuffer> owned_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> make_deepseek_model(const ModelDescription& d, std::unique_ptr<Weights> w) {
+  if (d.n_group > 256) return unsupported(w->name() + ": more than 256 expert groups");
+  return DeepseekModel::create(d, std::move(w));
+}
+
+}  // namespace ember
