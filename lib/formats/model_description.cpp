@@ -103,6 +103,9 @@ Result<ModelDescription> describe_gguf(const gguf::GgufFile& f) {
       if (auto b = v->as_bool()) d.norm_topk_prob = *b;
     get_float(p + "rope.scaling.yarn_log_multiplier", &d.rope_scaling.mscale_all_dim);
     if (d.rope_scaling.mscale_all_dim != 0) d.rope_scaling.mscale_all_dim /= 0.1f;  // stored as 0.1 * mscale_all_dim
+    // GGUF has no key for YaRN's cos/sin mscale; llama.cpp takes it equal to mscale_all_dim (their
+    // ratio, the factor on cos and sin, is then 1), as DeepSeek's released configs have it.
+    d.rope_scaling.mscale = d.rope_scaling.mscale_all_dim;
   }
   if (Status s = d.validate(); !s) return Status(s.code(), f.name() + ": " + s.message());
   return d;

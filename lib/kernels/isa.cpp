@@ -1,5 +1,9 @@
 #include "ember/kernels/isa.h"
 
+#include <string>
+
+#include "ember/core/log.h"
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -79,12 +83,12 @@ Isa choose_initial() {
     for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kNeonDotprod}) {
       if (std::string_view(env) == isa_name(isa)) {
         if (cpu_can_run(isa, cpu_features())) return isa;
-        std::fprintf(stderr, "ember: EMBER_ISA=%s is not runnable here; using %s\n", env, isa_name(best));
+        log_message(LogLevel::kWarn, std::string("EMBER_ISA=") + env + " is not runnable here; using " + isa_name(best));
         return best;
       }
     }
-    std::fprintf(stderr, "ember: unknown EMBER_ISA=%s (scalar, avx2, avx512, neon, neon-dotprod); using %s\n", env,
-                 isa_name(best));
+    log_message(LogLevel::kWarn, std::string("unknown EMBER_ISA=") + env + " (scalar, avx2, avx512, neon, neon-dotprod); using " +
+                                     isa_name(best));
   }
   return best;
 }

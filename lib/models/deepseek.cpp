@@ -73,24 +73,14 @@ class DeepseekModel final : public Model {
     m->desc_ = d;
     const int64_t E = d.n_embd, H = d.n_head, nope = d.qk_nope_head_dim, rdim = d.qk_rope_head_dim, V = d.v_head_dim;
     const int64_t R = d.kv_lora_rank;
-    Status st;
-    auto mat = [&](const std::string& name, int64_t cols, int64_t rows_) {
-      Tensor t;
-      if (!st) return t;
-      auto r = w->matrix(name, cols, rows_);
-      if (r) t = *r; else st = r.status();
-      return t;
-    };
-    auto vec = [&](const std::string& name, int64_t n, bool required = true) -> const float* {
-      if (!st || (!required && !w->has(name))) return nullptr;
-      auto r = w->vector(name, n);
-      if (!r) st = r.status();
-      return r ? *r : nullptr;
-    };
+    model_util::TensorGetter get(*w);
+    auto mat = [&](const std::string& name, int64_t cols, int64_t rows_) { return get.mat(name, cols, rows_); };
+    auto vec = [&](const std::string& name, int64_t n, bool required = true) { return get.vec(name, n, required); };
     m->tok_embd_ = mat("token_embd.weight", E, d.n_vocab);
     m->out_norm_ = vec("output_norm.weight", E);
     m->output_ = d.tied_embeddings || !w->has("output.weight") ? m->tok_embd_ : mat("output.weight", E, d.n_vocab);
-    for (int64_t l = 0; l < d.n_layer && st; ++l) {
+    Status st;  // errors of the tensors assembled here rather than fetched
+    for (int64_t l = 0; l < d.n_layer && get.status() && st; ++l) {
       const std::string p = "blk." + std::to_string(l) + ".";
       Layer L;
       L.attn_norm = vec(p + "attn_norm.weight", E);
@@ -103,7 +93,7 @@ class DeepseekModel final : public Model {
       }
       L.wkv_a = mat(p + "attn_kv_a_mqa.weight", E, R + rdim);
       L.kv_a_norm = vec(p + "attn_kv_a_norm.weight", R);
-      if (st) st = m->load_kv_b(*w, p, L);
+      if (get.status()) st = m->load_kv_b(*w, p, L);
       L.wo = mat(p + "attn_output.weight", H * V, E);
       L.ffn_norm = vec(p + "ffn_norm.weight", E);
       L.moe = d.n_expert > 0 && l >= d.first_k_dense;
@@ -120,10 +110,11 @@ class DeepseekModel final : public Model {
           L.w_up = mat(p + "ffn_up_shexp.weight", E, S);
           L.w_down = mat(p + "ffn_down_shexp.weight", S, E);
         }
-        if (st) st = m->load_experts(*w, p, L);
+        if (get.status() && st) st = m->load_experts(*w, p, L);
       }
       m->layers_.push_back(std::move(L));
     }
+    if (!get.status()) return get.status();
     if (!st) return st;
     auto rope_table = make_rope_table(d);
     if (!rope_table) return Status(rope_table.status().code(), w->name() + ": " + rope_table.status().message());
@@ -163,22 +154,14 @@ class DeepseekModel final : public Model {
   }
 
   Status forward(const int32_t* tokens, int64_t n, int64_t pos0, KvCache& kv, Scratch& scratch, ThreadPool* pool,
-                 float* logits, bool all_logits) const override {
+                 float* logits, bool all_logits, float* hidden) const override {
     const ModelDescription& d = desc_;
     const int64_t E = d.n_embd, H = d.n_head, nope = d.qk_nope_head_dim, rdim = d.qk_rope_head_dim, V = d.v_head_dim;
     const int64_t R = d.kv_lora_rank, lat = R + rdim, QW = nope + rdim;
-    if (n <= 0 || n > scratch.n_batch) return invalid_argument("batch of " + std::to_string(n) + " tokens (1.." + std::to_string(scratch.n_batch) + " allowed)");
-    if (pos0 < 0 || pos0 + n > kv.n_ctx()) return Status(StatusCode::kContextFull, "context of " + std::to_string(kv.n_ctx()) + " tokens is full");
-    for (int64_t t = 0; t < n; ++t)
-      if (tokens[t] < 0 || tokens[t] >= d.n_vocab)
-        return invalid_argument("token id " + std::to_string(tokens[t]) + " is outside the vocabulary of " + std::to_string(d.n_vocab));
+    if (Status s = model_util::check_batch(d, tokens, n, pos0, kv, scratch); !s) return s;
 
-    float* base = scratch.buf.as<float>();
-    auto take = [&](int64_t floats) {
-      float* p = base;
-      base += (floats + 15) / 16 * 16;
-      return p;
-    };
+    model_util::ScratchArena arena(scratch);
+    auto take = [&](int64_t floats) { return arena.take(floats); };
     const int64_t ff = std::max({d.n_ff, d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1), d.moe_ff});
     float* x = take(n * E);
     float* xn = take(n * E);
@@ -266,9 +249,7 @@ class DeepseekModel final : public Model {
         for (int64_t i = 0; i < n * E; ++i) x[i] += moe_out[i];
       }
     }
-    const int64_t first = all_logits ? 0 : n - 1;
-    for (int64_t t = first; t < n; ++t) rmsnorm(x + t * E, out_norm_, xn + (t - first) * E, E, d.rms_norm_eps);
-    linear(output_, xn, n - first, logits, pool);
+    model_util::lm_head(x, n, all_logits, out_norm_, output_, d.rms_norm_eps, xn, logits, hidden, pool);
     return Status::ok();
   }
 

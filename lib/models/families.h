@@ -20,8 +20,50 @@ void linear(const Tensor& W, const float* x, int64_t m, float* y, ThreadPool* po
 void add_bias(float* x, const float* b, int64_t m, int64_t n);
 // Row `id` of the embedding matrix as floats.
 void embed(const Tensor& table, int32_t id, float* out);
+// logits = W_out · RMSNorm(x) for the last of n rows of x (all of them with all_logits); work
+// holds n x n_embd floats. hidden (optional) receives RMSNorm(x) of every row.
+void lm_head(const float* x, int64_t n, bool all_logits, const float* norm, const Tensor& w_out, float eps, float* work,
+             float* logits, float* hidden, ThreadPool* pool);
 // Bytes of a matrix.
 inline size_t bytes(const Tensor& t) { return t.data ? t.n_bytes() : 0; }
+
+// Asks Weights for a family's tensors, keeping the first error, so loading reads as a list.
+class TensorGetter {
+ public:
+  explicit TensorGetter(const Weights& w) : w_(w) {}
+  Tensor mat(const std::string& name, int64_t cols, int64_t rows);
+  // nullptr (and no error) when !required and the tensor is absent.
+  const float* vec(const std::string& name, int64_t n, bool required = true);
+  const Status& status() const { return st_; }
+
+ private:
+  const Weights& w_;
+  Status st_;
+};
+
+// The checks every forward pass starts with: batch size, room in the cache, token ids.
+Status check_batch(const ModelDescription& d, const int32_t* tokens, int64_t n, int64_t pos0, const KvCache& kv,
+                   const Scratch& scratch);
+
+// Hands out 64-byte-aligned float buffers from a context's scratch, in order.
+class ScratchArena {
+ public:
+  explicit ScratchArena(Scratch& s) : next_(s.buf.as<float>()) {}
+  float* take(int64_t floats) {
+    float* p = next_;
+    next_ += (floats + 15) / 16 * 16;
+    return p;
+  }
+  // What take() calls for these sizes need of a scratch buffer.
+  static size_t bytes(std::initializer_list<int64_t> floats) {
+    size_t b = 0;
+    for (int64_t f : floats) b += size_t((f + 15) / 16 * 16) * sizeof(float);
+    return b;
+  }
+
+ private:
+  float* next_;
+};
 }  // namespace model_util
 
 }  // namespace ember

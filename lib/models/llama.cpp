@@ -31,24 +31,13 @@ class LlamaModel final : public Model {
     std::unique_ptr<LlamaModel> m(new LlamaModel());
     m->desc_ = d;
     const int64_t E = d.n_embd, Q = d.n_head * d.head_dim, KV = d.n_head_kv * d.head_dim;
-    Status st;
-    auto mat = [&](const std::string& name, int64_t cols, int64_t rows) {
-      Tensor t;
-      if (!st) return t;
-      auto r = w->matrix(name, cols, rows);
-      if (r) t = *r; else st = r.status();
-      return t;
-    };
-    auto vec = [&](const std::string& name, int64_t n, bool required = true) -> const float* {
-      if (!st || (!required && !w->has(name))) return nullptr;
-      auto r = w->vector(name, n);
-      if (!r) st = r.status();
-      return r ? *r : nullptr;
-    };
+    model_util::TensorGetter get(*w);
+    auto mat = [&](const std::string& name, int64_t cols, int64_t rows_) { return get.mat(name, cols, rows_); };
+    auto vec = [&](const std::string& name, int64_t n, bool required = true) { return get.vec(name, n, required); };
     m->tok_embd_ = mat("token_embd.weight", E, d.n_vocab);
     m->out_norm_ = vec("output_norm.weight", E);
     m->output_ = d.tied_embeddings || !w->has("output.weight") ? m->tok_embd_ : mat("output.weight", E, d.n_vocab);
-    for (int64_t l = 0; l < d.n_layer && st; ++l) {
+    for (int64_t l = 0; l < d.n_layer && get.status(); ++l) {
       const std::string p = "blk." + std::to_string(l) + ".";
       Layer L;
       L.attn_norm = vec(p + "attn_norm.weight", E);
@@ -65,7 +54,7 @@ class LlamaModel final : public Model {
       L.w_down = mat(p + "ffn_down.weight", d.n_ff, E);
       m->layers_.push_back(L);
     }
-    if (!st) return st;
+    if (!get.status()) return get.status();
     auto rope = make_rope_table(d);
     if (!rope) return Status(rope.status().code(), w->name() + ": " + rope.status().message());
     m->rope_ = std::move(*rope);
@@ -100,21 +89,13 @@ class LlamaModel final : public Model {
   }
 
   Status forward(const int32_t* tokens, int64_t n, int64_t pos0, KvCache& kv, Scratch& scratch, ThreadPool* pool,
-                 float* logits, bool all_logits) const override {
+                 float* logits, bool all_logits, float* hidden) const override {
     const ModelDescription& d = desc_;
     const int64_t E = d.n_embd, hd = d.head_dim, Q = d.n_head * hd, KV = d.n_head_kv * hd;
-    if (n <= 0 || n > scratch.n_batch) return invalid_argument("batch of " + std::to_string(n) + " tokens (1.." + std::to_string(scratch.n_batch) + " allowed)");
-    if (pos0 < 0 || pos0 + n > kv.n_ctx()) return Status(StatusCode::kContextFull, "context of " + std::to_string(kv.n_ctx()) + " tokens is full");
-    for (int64_t t = 0; t < n; ++t)
-      if (tokens[t] < 0 || tokens[t] >= d.n_vocab)
-        return invalid_argument("token id " + std::to_string(tokens[t]) + " is outside the vocabulary of " + std::to_string(d.n_vocab));
+    if (Status s = model_util::check_batch(d, tokens, n, pos0, kv, scratch); !s) return s;
 
-    float* base = scratch.buf.as<float>();
-    auto take = [&](int64_t floats) {
-      float* p = base;
-      base += (floats + 15) / 16 * 16;  // keep every buffer 64-byte aligned
-      return p;
-    };
+    model_util::ScratchArena arena(scratch);
+    auto take = [&](int64_t floats) { return arena.take(floats); };
     float* x = take(n * E);
     float* xn = take(n * E);
     float* q = take(n * Q);
@@ -156,9 +137,7 @@ class LlamaModel final : public Model {
       linear(L.w_down, gate, n, xn, pool);
       for (int64_t i = 0; i < n * E; ++i) x[i] += xn[i];
     }
-    const int64_t first = all_logits ? 0 : n - 1;
-    for (int64_t t = first; t < n; ++t) rmsnorm(x + t * E, out_norm_, xn + (t - first) * E, E, d.rms_norm_eps);
-    linear(output_, xn, n - first, logits, pool);
+    model_util::lm_head(x, n, all_logits, out_norm_, output_, d.rms_norm_eps, xn, logits, hidden, pool);
     return Status::ok();
   }
 

@@ -2,13 +2,10 @@
 // one set of named weights and one tokenizer; the family file builds the forward pass.
 #include <sys/stat.h>
 
-#include <fstream>
-#include <iterator>
-#include <nlohmann/json.hpp>
-
 #include "ember/core/quantize.h"
 #include "ember/kernels/kernels.h"
 #include "families.h"
+#include "hf_folder.h"
 
 namespace ember {
 
@@ -35,14 +32,8 @@ Result<std::unique_ptr<Model>> make_model(const ModelDescription& d, std::unique
   return make_deepseek_model(d, std::move(w));
 }
 
-Result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open '" + path + "'");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-Result<std::shared_ptr<const Model>> load_gguf(const std::string& path) {
-  auto file = gguf::GgufFile::open(path);
+Result<std::shared_ptr<const Model>> load_gguf(Result<std::unique_ptr<gguf::GgufFile>> file,
+                                               std::shared_ptr<std::vector<uint8_t>> bytes = nullptr) {
   if (!file) return file.status();
   auto desc = describe_gguf(**file);
   if (!desc) return desc.status();
@@ -52,38 +43,16 @@ Result<std::shared_ptr<const Model>> load_gguf(const std::string& path) {
   if (const gguf::Value* t = (*file)->find("tokenizer.chat_template"); t && t->as_string()) tmpl = std::string(*t->as_string());
   auto weights = Weights::from_gguf(std::move(*file));
   if (!weights) return weights.status();
+  if (bytes) (*weights)->keep_alive(std::move(bytes));
   return ModelLoader::finish(make_model(*desc, std::move(*weights)), std::move(*tok), std::move(tmpl));
 }
 
 // A Hugging Face folder: config.json, tokenizer.json (+ tokenizer_config.json for the special
 // tokens and chat template), model.safetensors or its sharded index.
 Result<std::shared_ptr<const Model>> load_hf_dir(const std::string& dir) {
-  auto config = read_text(dir + "/config.json");
-  if (!config) return config.status();
-  auto desc = describe_hf_config(*config, dir + "/config.json");
-  if (!desc) return desc.status();
-  auto tok_json = read_text(dir + "/tokenizer.json");
-  if (!tok_json) return tok_json.status();
-  std::string tok_config, tmpl;
-  if (auto tc = read_text(dir + "/tokenizer_config.json")) {
-    tok_config = std::move(*tc);
-    const nlohmann::json c = nlohmann::json::parse(tok_config, nullptr, false);
-    if (c.is_object() && c.contains("chat_template")) {
-      const nlohmann::json& t = c["chat_template"];
-      if (t.is_string()) tmpl = t.get<std::string>();
-      if (t.is_array())  // [{"name": "default", "template": ...}, {"name": "tool_use", ...}]
-        for (const auto& e : t)
-          if (e.is_object() && e.value("name", "") == "default" && e.contains("template") && e["template"].is_string())
-            tmpl = e["template"].get<std::string>();
-    }
-  }
-  auto tok = Tokenizer::from_hf_json_text(*tok_json, dir + "/tokenizer.json", tok_config);
-  if (!tok) return tok.status();
-  auto set = SafetensorsSet::open_dir(dir);
-  if (!set) return set.status();
-  auto weights = Weights::from_safetensors(std::move(*set), *desc, dir);
-  if (!weights) return weights.status();
-  return ModelLoader::finish(make_model(*desc, std::move(*weights)), std::move(*tok), std::move(tmpl));
+  auto f = read_hf_folder(dir);
+  if (!f) return f.status();
+  return ModelLoader::finish(make_model(f->desc, std::move(f->weights)), std::move(f->tokenizer), std::move(f->chat_template));
 }
 
 }  // namespace
@@ -92,8 +61,15 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return io_error("cannot open '" + path + "': no such file or folder");
   if (S_ISDIR(st.st_mode)) return load_hf_dir(path);
-  return load_gguf(path);
+  return load_gguf(gguf::GgufFile::open(path));
 }
+
+Result<std::shared_ptr<const Model>> Model::load_from_memory(std::vector<uint8_t> bytes, const std::string& name) {
+  auto owned = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  return load_gguf(gguf::GgufFile::from_memory(owned->data(), owned->size(), name), owned);
+}
+
+const gguf::GgufFile* Model::gguf() const { return weights_->gguf(); }
 
 namespace model_util {
 
@@ -112,6 +88,50 @@ void add_bias(float* x, const float* b, int64_t m, int64_t n) {
 }
 
 void embed(const Tensor& table, int32_t id, float* out) { dequantize_row(table.dtype, table.row(id), out, table.ne[0]); }
+
+void lm_head(const float* x, int64_t n, bool all_logits, const float* norm, const Tensor& w_out, float eps, float* work,
+             float* logits, float* hidden, ThreadPool* pool) {
+  const int64_t E = w_out.ne[0], first = all_logits ? 0 : n - 1;
+  if (hidden) {
+    for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, norm, hidden + t * E, E, eps);
+    linear(w_out, hidden + first * E, n - first, logits, pool);
+    return;
+  }
+  for (int64_t t = first; t < n; ++t) rmsnorm(x + t * E, norm, work + (t - first) * E, E, eps);
+  linear(w_out, work, n - first, logits, pool);
+}
+
+Tensor TensorGetter::mat(const std::string& name, int64_t cols, int64_t rows) {
+  if (!st_) return Tensor();
+  auto r = w_.matrix(name, cols, rows);
+  if (!r) {
+    st_ = r.status();
+    return Tensor();
+  }
+  return *r;
+}
+
+const float* TensorGetter::vec(const std::string& name, int64_t n, bool required) {
+  if (!st_ || (!required && !w_.has(name))) return nullptr;
+  auto r = w_.vector(name, n);
+  if (!r) {
+    st_ = r.status();
+    return nullptr;
+  }
+  return *r;
+}
+
+Status check_batch(const ModelDescription& d, const int32_t* tokens, int64_t n, int64_t pos0, const KvCache& kv,
+                   const Scratch& scratch) {
+  if (n <= 0 || n > scratch.n_batch)
+    return invalid_argument("batch of " + std::to_string(n) + " tokens (1.." + std::to_string(scratch.n_batch) + " allowed)");
+  if (pos0 < 0 || pos0 + n > kv.n_ctx())
+    return Status(StatusCode::kContextFull, "context of " + std::to_string(kv.n_ctx()) + " tokens is full");
+  for (int64_t t = 0; t < n; ++t)
+    if (tokens[t] < 0 || tokens[t] >= d.n_vocab)
+      return invalid_argument("token id " + std::to_string(tokens[t]) + " is outside the vocabulary of " + std::to_string(d.n_vocab));
+  return Status::ok();
+}
 
 }  // namespace model_util
 

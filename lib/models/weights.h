@@ -35,6 +35,9 @@ class Weights {
   Result<const float*> vector(const std::string& name, int64_t n) const;
 
   size_t total_bytes() const { return total_bytes_; }
+  const std::map<std::string, Tensor, std::less<>>& all() const { return tensors_; }
+  // Memory the views point into that the weights must keep (a GGUF image loaded into memory).
+  void keep_alive(std::shared_ptr<void> owner) { owner_ = std::move(owner); }
 
  private:
   Weights() = default;
@@ -46,6 +49,7 @@ class Weights {
   std::unique_ptr<SafetensorsSet> safetensors_;
   std::map<std::string, Tensor, std::less<>> tensors_;
   std::vector<AlignedBuffer> converted_;  // F32 copies of non-F32 vectors
+  std::shared_ptr<void> owner_;
   size_t total_bytes_ = 0;
 };
 

@@ -21,10 +21,14 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   if (q.n_threads > 256) return invalid_argument("context: too many threads");
   if (q.context_shift && q.n_keep >= q.n_ctx - 1) return invalid_argument("context: n_keep must leave room to shift");
 
+  const KvShape shape = model->kv_shape();
+  const uint64_t need = uint64_t(q.n_ctx) * uint64_t(shape.floats_per_token()) * sizeof(float) + model->scratch_bytes(q.n_batch);
+  if (q.memory_limit > 0 && need > q.memory_limit)
+    return out_of_memory("context: " + std::to_string(q.n_ctx) + " tokens need " + std::to_string(need) +
+                         " bytes of cache and scratch, over the limit of " + std::to_string(q.memory_limit));
   std::unique_ptr<Context> c(new Context());
   c->model_ = std::move(model);
   c->params_ = q;
-  const KvShape shape = c->model_->kv_shape();
   if (!c->kv_.allocate(shape, q.n_ctx))
     return out_of_memory("context: no memory for a KV cache of " + std::to_string(q.n_ctx) + " tokens");
   c->scratch_.n_batch = q.n_batch;
@@ -46,7 +50,7 @@ Status Context::shift_window(int64_t needed) {
   return Status::ok();
 }
 
-Status Context::eval(const int32_t* tokens, int64_t n, float* all_logits) {
+Status Context::eval_continue(const int32_t* tokens, int64_t n, float* all_logits, float* hidden) {
   if (n <= 0 || !tokens) return invalid_argument("eval: no tokens");
   const int64_t n_vocab = this->n_vocab();
   for (int64_t i = 0; i < n; ++i)
@@ -62,7 +66,9 @@ Status Context::eval(const int32_t* tokens, int64_t n, float* all_logits) {
       if (Status s = shift_window(chunk); !s) return s;
     }
     float* out = all_logits ? all_logits + done * n_vocab : logits_.data();
-    if (Status s = model_->forward(tokens + done, chunk, n_past(), kv_, scratch_, pool_.get(), out, all_logits != nullptr); !s) return s;
+    float* h = hidden ? hidden + done * model_->desc().n_embd : nullptr;
+    if (Status s = model_->forward(tokens + done, chunk, n_past(), kv_, scratch_, pool_.get(), out, all_logits != nullptr, h); !s)
+      return s;
     if (all_logits) std::memcpy(logits_.data(), out + (chunk - 1) * n_vocab, size_t(n_vocab) * sizeof(float));
     tokens_.insert(tokens_.end(), tokens + done, tokens + done + chunk);
     done += chunk;

@@ -84,9 +84,10 @@ Result<GenerateResult> generate(Context& ctx, Sampler& sampler, const std::vecto
   std::vector<int32_t> eog = p.stop_at_eog ? end_of_generation_tokens(tok) : std::vector<int32_t>();
   eog.insert(eog.end(), p.extra_stop_tokens.begin(), p.extra_stop_tokens.end());
 
+  ctx.begin_operation();
   auto t0 = std::chrono::steady_clock::now();
   if (!prompt.empty()) {
-    Status s = ctx.eval(prompt);
+    Status s = ctx.eval_continue(prompt.data(), int64_t(prompt.size()));
     if (s.code() == StatusCode::kCancelled) {
       r.reason = StopReason::kCancelled;
       return r;
@@ -117,7 +118,7 @@ Result<GenerateResult> generate(Context& ctx, Sampler& sampler, const std::vecto
     r.tokens.push_back(id);
     if (std::find(eog.begin(), eog.end(), id) != eog.end()) {
       r.reason = StopReason::kEog;
-      (void)ctx.eval(&id, 1);  // the end marker belongs in the cache for the next turn
+      (void)ctx.eval_continue(&id, 1);  // the end marker belongs in the cache for the next turn
       break;
     }
     bool hit = false;
@@ -131,7 +132,7 @@ Result<GenerateResult> generate(Context& ctx, Sampler& sampler, const std::vecto
       r.reason = StopReason::kCallback;
       break;
     }
-    Status s = ctx.eval(&id, 1);
+    Status s = ctx.eval_continue(&id, 1);
     if (s.code() == StatusCode::kContextFull) {
       r.reason = StopReason::kContextFull;
       break;

@@ -94,6 +94,29 @@ Result<std::unique_ptr<PreTokenizer>> PreTokenizer::for_name(const std::string& 
   return from_patterns(it->second);
 }
 
+std::string PreTokenizer::name_matching(const std::vector<std::string>& patterns) {
+  auto want = from_patterns(patterns);
+  if (!want) return "";
+  // Texts that tell the families apart: contractions in both cases, digit runs, CJK and kana,
+  // punctuation glued to letters, newlines and whitespace runs, accents, emoji.
+  static const std::string kProbes[] = {
+      "Hello World! It's 2024... DON'T we'LL 1234567 +-*/ x=y; (a,b) [c]",
+      "\u4f60\u597d\u4e16\u754c \u3053\u3093\u306b\u3061\u306f \uc548\ub155 caf\u00e9 na\u00efve \U0001F600\U0001F680",
+      "  leading\n\n\ttabs \r\n  trailing   \n end.",
+      "snake_case camelCase 3.14159 $100 #tag @user a--b \u00bfQu\u00e9? \u0661\u0662\u0663",
+  };
+  // Most specific first: several names share the GPT-2 regex.
+  for (const char* name : {"qwen2", "llama-bpe", "deepseek-v3", "deepseek-llm", "deepseek-coder", "smollm", "falcon", "gpt2",
+                           "default"}) {
+    auto cand = for_name(name);
+    if (!cand) continue;
+    bool same = true;
+    for (const std::string& p : kProbes) same = same && (*cand)->split(p) == (*want)->split(p);
+    if (same) return name;
+  }
+  return "";
+}
+
 std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
   std::vector<std::string_view> pieces = {text};
   if (text.empty()) return {};

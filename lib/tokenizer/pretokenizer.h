@@ -18,6 +18,10 @@ class PreTokenizer {
   // The regexes of pre-tokenizer `name` (GGUF tokenizer.ggml.pre); UNSUPPORTED if unknown.
   static Result<std::unique_ptr<PreTokenizer>> for_name(const std::string& name);
   static Result<std::unique_ptr<PreTokenizer>> from_patterns(const std::vector<std::string>& patterns);
+  // The GGUF name (tokenizer.ggml.pre) of a pre-tokenizer that splits exactly as `patterns` do
+  // (tokenizer.json spells regexes differently from llama.cpp, so they are compared on probe
+  // texts, not as strings); "" when none does.
+  static std::string name_matching(const std::vector<std::string>& patterns);
   ~PreTokenizer();
   // Pieces of `text` (valid UTF-8), in order; they concatenate to `text`.
   std::vector<std::string_view> split(std::string_view text) const;

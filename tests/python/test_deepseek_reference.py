@@ -19,9 +19,9 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 from reference.deepseek_ref import GgufDeepseek  # noqa: E402
+from ember_tools import GENERATE, QUANTIZE, ember_logits  # noqa: E402
 from random_models import Q, Tensors, add_tokenizer, finish  # noqa: E402
 
-GENERATE = os.environ.get("EMBER_GENERATE_TOOL", "ember-generate")
 
 
 def write_deepseek(path, *, seed, wtype=Q.F32, q_lora=32, kv_lora=32, nope=16, rope=8, v_dim=16, n_embd=64, n_head=4,
@@ -108,13 +108,6 @@ def write_deepseek(path, *, seed, wtype=Q.F32, q_lora=32, kv_lora=32, nope=16, r
     finish(w)
 
 
-def ember_logits(model, tokens, tmp_path, batch):
-    out = tmp_path / f"logits-{batch}.f32"
-    subprocess.run([GENERATE, "-m", str(model), "--tokens", ",".join(map(str, tokens)), "-n", "0", "-t", "2",
-                    "--batch", str(batch), "--logits-out", str(out)], check=True)
-    return np.fromfile(out, dtype=np.float32).reshape(len(tokens), -1)
-
-
 PROMPT = [1, 293, 17, 260, 45, 299, 3, 120, 77, 281, 5, 260, 261]
 
 VARIANTS = {
@@ -140,6 +133,26 @@ def test_logits_match_reference(name, tmp_path):
         err = np.abs(ember_logits(path, PROMPT, tmp_path, batch) - want).max() / span
         print(f"{name} batch {batch}: max |diff| = {err:.2e} of the logit range")
         assert err <= tol, f"{name}, batch {batch}: {err:.3e} of the range > {tol}"
+
+
+def greedy(ref, tokens, n):
+    toks = list(tokens)
+    for _ in range(n):
+        toks.append(int(np.argmax(ref.forward(toks)[-1])))
+    return toks[len(tokens):]
+
+
+@pytest.mark.parametrize("name", ["v2_lite_like", "v3_like_split_kv_b_yarn"])
+def test_greedy_continuation_matches_reference(name, tmp_path):
+    args, _ = VARIANTS[name]
+    path = tmp_path / f"{name}.gguf"
+    write_deepseek(path, **args)
+    want = greedy(GgufDeepseek(str(path)), PROMPT, 8)
+    if 2 in want:  # Ember stops at the end-of-sequence token
+        want = want[: want.index(2) + 1]
+    r = subprocess.run([GENERATE, "-m", str(path), "--tokens", ",".join(map(str, PROMPT)), "-n", "8", "--temp", "0",
+                        "--json"], check=True, capture_output=True, text=True)
+    assert json.loads(r.stdout)["generated_tokens"] == want
 
 
 def test_cache_holds_only_the_latent(tmp_path):

@@ -18,10 +18,9 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 from reference.llama_ref import GgufLlama  # noqa: E402
+from ember_tools import GENERATE, QUANTIZE, ember_logits  # noqa: E402
 from random_models import Q, Tensors, add_tokenizer, finish  # noqa: E402
 
-GENERATE = os.environ.get("EMBER_GENERATE_TOOL", "ember-generate")
-QUANTIZE = os.environ.get("EMBER_QUANTIZE_TOOL", "ember-quantize")
 
 
 def write_model(path, *, seed, arch="llama", n_embd=64, n_head=4, n_head_kv=4, head_dim=None, n_ff=96,
@@ -69,13 +68,6 @@ def write_model(path, *, seed, arch="llama", n_embd=64, n_head=4, n_head_kv=4, h
     finish(w)
 
 
-def ember_logits(model, tokens, tmp_path, batch):
-    out = tmp_path / f"logits-{batch}.f32"
-    subprocess.run([GENERATE, "-m", str(model), "--tokens", ",".join(map(str, tokens)), "-n", "0", "-t", "2",
-                    "--batch", str(batch), "--logits-out", str(out)], check=True)
-    return np.fromfile(out, dtype=np.float32).reshape(len(tokens), -1)
-
-
 def ember_greedy(model, tokens, n):
     r = subprocess.run([GENERATE, "-m", str(model), "--tokens", ",".join(map(str, tokens)), "-n", str(n),
                         "--temp", "0", "--json"], check=True, capture_output=True, text=True)
@@ -95,6 +87,7 @@ VARIANTS = {
     "qwen2_q4_0_bias": (dict(seed=6, arch="qwen2", n_head_kv=2, bias=True, wtype=Q.Q4_0), 2e-2),
     "llama_q4_1_tied": (dict(seed=7, tied=True, wtype=Q.Q4_1), 2e-2),
     "llama_q5_0": (dict(seed=8, wtype=Q.Q5_0), 2e-2),
+    "qwen2_q5_1": (dict(seed=10, arch="qwen2", n_head_kv=1, wtype=Q.Q5_1), 2e-2),
 }
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from gguf import GGUFReader
 from gguf.quants import dequantize
 
-from .llama_ref import _field
+from .llama_ref import GgufLlama, _field
 
 
 def yarn_mscale(scale, m):
@@ -53,6 +53,31 @@ class GgufDeepseek:
         self.out = self.w.get("output.weight", self.w["token_embd.weight"])
         self._rope_tables()
 
+    @classmethod
+    def from_hf(cls, folder):
+        """A Hugging Face folder (DeepseekV2ForCausalLM / DeepseekV3ForCausalLM config.json)."""
+        from .hf import read_config, read_hf_weights
+        c = read_config(folder)
+        self = cls.__new__(cls)
+        v3 = c["architectures"][0] == "DeepseekV3ForCausalLM"
+        self.n_embd, self.n_layer, self.n_head = c["hidden_size"], c["num_hidden_layers"], c["num_attention_heads"]
+        self.eps, self.theta = c.get("rms_norm_eps", 1e-6), c.get("rope_theta", 10000.0)
+        self.rope, self.nope, self.v_dim = c["qk_rope_head_dim"], c["qk_nope_head_dim"], c["v_head_dim"]
+        self.q_lora, self.kv_lora = c.get("q_lora_rank") or 0, c["kv_lora_rank"]
+        self.n_expert, self.n_used = c.get("n_routed_experts") or 0, c.get("num_experts_per_tok") or 0
+        self.n_shared, self.first_dense = c.get("n_shared_experts") or 0, c.get("first_k_dense_replace", 0)
+        self.n_group, self.topk_group = c.get("n_group") or 1, c.get("topk_group") or 1
+        self.scaling_factor, self.norm_topk = c.get("routed_scaling_factor", 1.0), c.get("norm_topk_prob", False)
+        self.sigmoid = c.get("scoring_func", "sigmoid" if v3 else "softmax") == "sigmoid"
+        rs = c.get("rope_scaling") or {}
+        self.rs_type = rs.get("type", rs.get("rope_type", "none"))
+        self.rs_factor, self.rs_orig = rs.get("factor", 1.0), rs.get("original_max_position_embeddings", 0)
+        self.rs_mscale, self.mscale_all_dim = rs.get("mscale", 1.0), rs.get("mscale_all_dim", 0.0)
+        self.w = read_hf_weights(folder, self.n_layer)
+        self.out = self.w.get("output.weight", self.w["token_embd.weight"])
+        self._rope_tables()
+        return self
+
     def _rope_tables(self):
         d, base = self.rope, self.theta
         inv = 1.0 / base ** (np.arange(0, d, 2, dtype=np.float64) / d)
@@ -69,15 +94,15 @@ class GgufDeepseek:
             ramp = np.clip((np.arange(d // 2) - low) / (high - low), 0, 1)
             inv_mask = 1.0 - ramp
             inv = inv / self.rs_factor * (1 - inv_mask) + inv * inv_mask
-            self.mscale = yarn_mscale(self.rs_factor, 1.0) / yarn_mscale(self.rs_factor, self.mscale_all_dim)
+            # GGUF files carry no cos/sin mscale: llama.cpp takes it equal to mscale_all_dim.
+            m_cos = getattr(self, "rs_mscale", self.mscale_all_dim)
+            self.mscale = yarn_mscale(self.rs_factor, m_cos) / yarn_mscale(self.rs_factor, self.mscale_all_dim)
             if self.mscale_all_dim:
                 m = yarn_mscale(self.rs_factor, self.mscale_all_dim)
                 self.softmax_scale *= m * m
         self.inv_freq = inv
 
-    @staticmethod
-    def rmsnorm(x, w, eps):
-        return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
+    rmsnorm = staticmethod(GgufLlama.rmsnorm)
 
     def rope_apply(self, x, pos):
         """x [..., n, heads, rope]: adjacent pairs rotate."""

@@ -54,6 +54,28 @@ class GgufLlama:
         if "rope_freqs.weight" in self.w:  # Llama 3.1 files: the llama3 rule's divisors, precomputed
             self.inv_freq = self.inv_freq / self.w["rope_freqs.weight"]
 
+    @classmethod
+    def from_hf(cls, folder):
+        """A Hugging Face folder: both Llama and Qwen2 checkpoints rotate the two halves of a head."""
+        from .hf import read_config, read_hf_weights
+        c = read_config(folder)
+        self = cls.__new__(cls)
+        self.arch = {"LlamaForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2"}[c["architectures"][0]]
+        self.n_embd, self.n_layer, self.n_head = c["hidden_size"], c["num_hidden_layers"], c["num_attention_heads"]
+        self.n_head_kv = c.get("num_key_value_heads", self.n_head)
+        self.head_dim = c.get("head_dim", self.n_embd // self.n_head)
+        self.rope_dim = self.head_dim
+        self.eps, self.theta = c.get("rms_norm_eps", 1e-6), c.get("rope_theta", 10000.0)
+        rs = c.get("rope_scaling") or {}
+        self.scaling = rs.get("rope_type", rs.get("type", "none"))
+        self.factor, self.orig_ctx = rs.get("factor", 1.0), rs.get("original_max_position_embeddings", 0)
+        self.neox = True
+        self.w = read_hf_weights(folder, self.n_layer)
+        self.n_vocab = self.w["token_embd.weight"].shape[0]
+        self.out = self.w.get("output.weight", self.w["token_embd.weight"])
+        self.inv_freq = self._inv_freq()
+        return self
+
     def _inv_freq(self):
         d = self.rope_dim
         inv = 1.0 / (self.theta ** (np.arange(0, d, 2, dtype=np.float64) / d))

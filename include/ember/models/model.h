@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ember/core/status.h"
 #include "ember/formats/model_description.h"
@@ -30,11 +31,15 @@ class Model {
 
   // A GGUF file, or a Hugging Face folder (config.json, *.safetensors, tokenizer.json).
   static Result<std::shared_ptr<const Model>> load(const std::string& path);
+  // A GGUF image in memory (read from flash, an archive, a loader); the model keeps the bytes.
+  static Result<std::shared_ptr<const Model>> load_from_memory(std::vector<uint8_t> bytes, const std::string& name);
 
   const ModelDescription& desc() const { return desc_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   // Jinja chat template from the file ("" when it has none).
   const std::string& chat_template() const { return chat_template_; }
+  // The GGUF file the model came from (its metadata), or nullptr for a Hugging Face folder.
+  const gguf::GgufFile* gguf() const;
   // Bytes of weights in the file(s), and the bytes a decode step reads (embeddings excluded; for
   // MoE only the experts used per token).
   size_t weight_bytes() const { return weight_bytes_; }
@@ -46,9 +51,10 @@ class Model {
 
   // Runs tokens[0..n) at positions pos0..pos0+n (n <= scratch.n_batch, pos0 + n <= kv.n_ctx()),
   // writing their keys/values into kv and reading positions [0, pos0 + n) from it. Writes logits
-  // of the last token (n_vocab floats) or, with all_logits, of every token (n x n_vocab).
+  // of the last token (n_vocab floats) or, with all_logits, of every token (n x n_vocab); hidden
+  // (optional) receives every token's final normalized hidden state (n x n_embd: embeddings).
   virtual Status forward(const int32_t* tokens, int64_t n, int64_t pos0, KvCache& kv, Scratch& scratch,
-                         ThreadPool* pool, float* logits, bool all_logits) const = 0;
+                         ThreadPool* pool, float* logits, bool all_logits, float* hidden = nullptr) const = 0;
 
   // Moves cached positions [from, from + count) to start at `to` (to < from), re-rotating their
   // keys for the new positions: the context shift that keeps a full window going.

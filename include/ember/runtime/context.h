@@ -21,6 +21,7 @@ struct ContextParams {
   // longer sees the dropped tokens, which is the price of going on.
   bool context_shift = false;
   int64_t n_keep = 0;
+  uint64_t memory_limit = 0;  // bytes of KV cache + scratch allowed (0: no limit): OUT_OF_MEMORY if over
 };
 
 class Context {
@@ -32,7 +33,13 @@ class Context {
   // distribution after the last one. all_logits (optional) receives n x n_vocab floats, one row
   // per token. Errors: INVALID_ARGUMENT (bad id), CONTEXT_FULL, CANCELLED (interrupt()); on error
   // the tokens evaluated so far stay in the cache.
-  Status eval(const int32_t* tokens, int64_t n, float* all_logits = nullptr);
+  // hidden (optional) receives n x n_embd final normalized hidden states (embeddings).
+  Status eval(const int32_t* tokens, int64_t n, float* all_logits = nullptr, float* hidden = nullptr) {
+    begin_operation();
+    return eval_continue(tokens, n, all_logits, hidden);
+  }
+  // eval within an operation begun by begin_operation(): a pending interrupt stays pending.
+  Status eval_continue(const int32_t* tokens, int64_t n, float* all_logits = nullptr, float* hidden = nullptr);
   Status eval(const std::vector<int32_t>& tokens) { return eval(tokens.data(), int64_t(tokens.size())); }
 
   const float* logits() const { return logits_.data(); }
@@ -44,16 +51,21 @@ class Context {
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& model_ptr() const { return model_; }
   const KvCache& kv_cache() const { return kv_; }
+  // Bytes this context allocated: KV cache + scratch.
+  uint64_t memory_bytes() const { return kv_.bytes() + scratch_.buf.size(); }
   ThreadPool* pool() const { return pool_.get(); }
 
   // Forgets every position from n on (0: everything).
   Status truncate(int64_t n);
   void reset() { (void)truncate(0); }
 
-  // Asks the running eval or generate (or, if none runs, the next one) to stop at its next step;
-  // that one call returns CANCELLED and the request is used up.
+  // Stops the eval or generate running on this context at its next step (eval returns CANCELLED,
+  // generate stops with kCancelled). Safe from any thread. As sqlite3_interrupt, it does nothing
+  // when nothing runs: every eval and generate starts with the request cleared.
   void interrupt() { interrupted_.store(true, std::memory_order_relaxed); }
-  // Whether an interrupt was pending; clears it.
+  // For loops that own one operation across several eval_continue calls (generate): clears the
+  // request at the operation's start, and takes it (clearing it) when seen.
+  void begin_operation() { interrupted_.store(false, std::memory_order_relaxed); }
   bool take_interrupt() { return interrupted_.exchange(false, std::memory_order_relaxed); }
 
   // The state (tokens, their cache rows, the last logits) as bytes, and back: a long system prompt
