@@ -287,6 +287,17 @@ ember_status ember_detokenize(const ember_model* m, const int32_t* tokens, size_
   });
 }
 
+ember_status ember_token_to_piece(const ember_model* m, int32_t token, int32_t special, char* buf, size_t buf_size,
+                                  size_t* out_needed) {
+  if (!m || !out_needed) return bad_arg("ember_token_to_piece", "model and out_needed must not be NULL");
+  if (token < 0 || token >= m->model->tokenizer().n_tokens())
+    return fail(ember::invalid_argument("ember_token_to_piece: token id " + std::to_string(token) + " is outside the vocabulary"));
+  return guarded("ember_token_to_piece", nullptr, [&] {
+    copy_out(m->model->tokenizer().piece(token, special != 0), buf, buf_size, out_needed);
+    return ok();
+  });
+}
+
 ember_status ember_chat_apply_template(const ember_model* m, const ember_chat_message* msgs, size_t n, int32_t add_generation_prompt,
                                        char* buf, size_t buf_size, size_t* out_needed) {
   if (!m || (!msgs && n > 0) || !out_needed) return bad_arg("ember_chat_apply_template", "model, messages and out_needed must not be NULL");

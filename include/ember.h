@@ -170,6 +170,11 @@ EMBER_API ember_status ember_tokenize(const ember_model* model, const char* text
 EMBER_API ember_status ember_detokenize(const ember_model* model, const int32_t* tokens, size_t n_tokens, int32_t special,
                                         char* buf, size_t buf_size, size_t* out_needed);
 
+/* The bytes one token stands for, as they appear inside a text (a SentencePiece word keeps its
+ * leading space, unlike at the start of ember_detokenize's output), snprintf style. */
+EMBER_API ember_status ember_token_to_piece(const ember_model* model, int32_t token, int32_t special, char* buf, size_t buf_size,
+                                            size_t* out_needed);
+
 typedef struct ember_chat_message {
   const char* role;    /* "system", "user", "assistant", ... */
   const char* content; /* UTF-8 */

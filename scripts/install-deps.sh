@@ -8,6 +8,9 @@ packages=(build-essential cmake ninja-build pkg-config python3 python3-venv ca-c
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(g++-aarch64-linux-gnu qemu-user-static python3 python3-venv clang libclang-rt-14-dev
              libpcre2-dev:arm64 libutf8proc-dev:arm64)
+  # The Rust and Node binding tests: Debian's toolchains where none is installed already.
+  command -v cargo >/dev/null || [[ -x $HOME/.cargo/bin/cargo ]] || packages+=(cargo)
+  command -v node >/dev/null || packages+=(nodejs npm)
   # The AArch64 cross build links Debian's arm64 libraries (multiarch).
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     SUDO=""

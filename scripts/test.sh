@@ -18,6 +18,11 @@ if [[ ! -x $venv/bin/python ]] || ! cmp -s tests/python/requirements.txt $venv/r
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
   cp tests/python/requirements.txt "$venv/requirements.txt"
 fi
+# The Node bindings' one dependency (koffi, prebuilt binaries) from npm, pinned in package.json.
+if command -v npm >/dev/null && [[ ! -d bindings/node/node_modules/koffi ]]; then
+  (cd bindings/node && npm install --silent --no-audit --no-fund)
+fi
+
 # The real instruct model for the end-to-end tests (skipped, saying so, when it cannot be fetched).
 smollm2=$(bash scripts/fetch-smollm2.sh || true)
 py=("-DEMBER_PYTHON=$PWD/$venv/bin/python" "-DEMBER_SMOLLM2_GGUF=$smollm2")

@@ -111,5 +111,33 @@ TEST(ChatTemplateEngine, ApplyBuildsTheUsualContext) {
   EXPECT_EQ(*out, "<s>[system]S[user]U[assistant]");
 }
 
+// Templates are input: depth and length that would exhaust the stack are refused with a clear
+// error (libFuzzer found "((((...": unbounded recursion). Real templates nest a few levels.
+TEST(ChatTemplateEngine, DeepNestingAndHugeExpressionsAreRefused) {
+  auto expect_refused = [](const std::string& src) {
+    auto t = ChatTemplate::parse(src);
+    ASSERT_FALSE(t) << src.substr(0, 40);
+    EXPECT_EQ(t.status().code(), StatusCode::kFormat) << t.status().to_string();
+  };
+  expect_refused("{{ " + std::string(500, '(') + "1" + std::string(500, ')') + " }}");
+  expect_refused("{{ " + std::string(500, '-') + "1 }}");
+  std::string nots = "{{ ";
+  for (int i = 0; i < 500; ++i) nots += "not ";
+  expect_refused(nots + "x }}");
+  std::string chain = "{{ 1";
+  for (int i = 0; i < 2000; ++i) chain += " + 1";
+  expect_refused(chain + " }}");
+  std::string ifs;
+  for (int i = 0; i < 300; ++i) ifs += "{% if x %}";
+  for (int i = 0; i < 300; ++i) ifs += "{% endif %}";
+  expect_refused(ifs);
+  // Ordinary depth still works.
+  auto ok = ChatTemplate::parse("{{ ((((1 + 2)))) * -(-3) }}{% if not not x %}{% if y %}a{% endif %}{% endif %}");
+  ASSERT_TRUE(ok) << ok.status().to_string();
+  auto r = ok->render_json(R"({"x": true, "y": true})");
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(*r, "9a");
+}
+
 }  // namespace
 }  // namespace ember

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <random>
+#include <thread>
 
 #include "ember/runtime/context.h"
 #include "random_model.h"
@@ -103,6 +104,40 @@ TEST_P(Identity, SavedStateContinuesExactly) {
 
 INSTANTIATE_TEST_SUITE_P(Families, Identity, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// A model is shared by contexts on several threads (the C ABI promises it): their prefills and
+// decodes run at once and each must get what it gets alone. (oneDNN's shared scratchpad once
+// broke this.)
+TEST(Concurrency, ContextsOnSeveralThreadsGetTheLogitsTheyGetAlone) {
+  test::RandomModel rm;
+  rm.n_layer = 3;
+  const std::string path = rm.write("concurrent");
+  auto model = Model::load(path);
+  ASSERT_TRUE(model) << model.status().to_string();
+  std::vector<int32_t> seq = {1};
+  for (int i = 0; i < 40; ++i) seq.push_back(int32_t(3 + (i * 37) % 290));
+  auto run = [&](std::vector<float>* out) {
+    auto ctx = Context::create(*model, {.n_ctx = 64, .n_batch = 16, .n_threads = 1});
+    if (!ctx) return;
+    for (int rep = 0; rep < 3; ++rep) {
+      (*ctx)->reset();
+      if (!(*ctx)->eval(seq)) return;
+    }
+    out->assign((*ctx)->logits(), (*ctx)->logits() + (*model)->desc().n_vocab);
+  };
+  std::vector<float> alone;
+  run(&alone);
+  ASSERT_FALSE(alone.empty());
+  std::vector<std::vector<float>> got(4);
+  std::vector<std::thread> threads;
+  for (auto& g : got) threads.emplace_back(run, &g);
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) {
+    ASSERT_EQ(g.size(), alone.size());
+    for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], alone[i], 1e-5f) << i;
+  }
+  std::remove(path.c_str());
+}
 
 TEST(Deepseek, CacheHoldsOnlyTheLatentAndTheSharedRopeKey) {
   test::RandomModel m;

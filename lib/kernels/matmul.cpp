@@ -55,14 +55,19 @@ class OneDnnMatmul {
   void run(const float* A, const float* B, float* C, int64_t m, int64_t n, int64_t k, int64_t ldc, int threads) {
     // Debian's oneDNN runs on OpenMP: give it the caller's thread budget, not every core.
     omp_set_num_threads(threads);
-    dnnl::matmul& prim = primitive(m, n, k, ldc, threads);
+    const Entry& e = primitive(m, n, k, ldc, threads);
     using md = dnnl::memory::desc;
     using dt = dnnl::memory::data_type;
     dnnl::memory a(md({m, k}, dt::f32, {k, 1}), engine_, const_cast<float*>(A));
     dnnl::memory b(md({k, n}, dt::f32, {1, k}), engine_, const_cast<float*>(B));
     dnnl::memory c(md({m, n}, dt::f32, {ldc, 1}), engine_, C);
+    // Each calling thread brings its own scratchpad: contexts on different threads may run the
+    // same primitive at once, and oneDNN's library-owned scratchpad is shared between them.
+    thread_local AlignedBuffer scratchpad;
+    if (scratchpad.size() < e.scratchpad.get_size()) scratchpad.reset(e.scratchpad.get_size());
+    dnnl::memory sp(e.scratchpad, engine_, scratchpad.data());
     dnnl::stream stream(engine_);
-    prim.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    e.prim.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}, {DNNL_ARG_SCRATCHPAD, sp}});
     stream.wait();
   }
 
@@ -71,7 +76,12 @@ class OneDnnMatmul {
 
   // Created on first use per shape and thread count (oneDNN partitions work for the thread count
   // it sees at creation) and kept: never rebuilt in a loop.
-  dnnl::matmul& primitive(int64_t m, int64_t n, int64_t k, int64_t ldc, int threads) {
+  struct Entry {
+    dnnl::matmul prim;
+    dnnl::memory::desc scratchpad;
+  };
+
+  const Entry& primitive(int64_t m, int64_t n, int64_t k, int64_t ldc, int threads) {
     std::lock_guard<std::mutex> lock(mu_);
     const auto key = std::make_tuple(m, n, k, ldc, threads);
     auto it = cache_.find(key);
@@ -80,14 +90,17 @@ class OneDnnMatmul {
       using dt = dnnl::memory::data_type;
       const dnnl::matmul::desc desc(md({m, k}, dt::f32, {k, 1}), md({k, n}, dt::f32, {1, k}),
                                     md({m, n}, dt::f32, {ldc, 1}));
-      it = cache_.emplace(key, dnnl::matmul(dnnl::matmul::primitive_desc(desc, engine_))).first;
+      dnnl::primitive_attr attr;
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      const dnnl::matmul::primitive_desc pd(desc, attr, engine_);
+      it = cache_.emplace(key, Entry{dnnl::matmul(pd), pd.scratchpad_desc()}).first;
     }
-    return it->second;
+    return it->second;  // std::map nodes stay put: the reference outlives the lock
   }
 
   dnnl::engine engine_;
   std::mutex mu_;
-  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int>, dnnl::matmul> cache_;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int>, Entry> cache_;
 };
 #endif
 

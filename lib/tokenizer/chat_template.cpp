@@ -330,9 +330,34 @@ struct Expr {
   ExprP step;           // kSlice: a[b:c:step]
 };
 
+// Templates are input: nesting and length are bounded so that parsing and rendering (both
+// recursive) cannot exhaust the stack. Real templates stay far below these.
+constexpr int kMaxNesting = 100;        // parentheses, unary operators, blocks inside blocks
+constexpr size_t kMaxExprTokens = 1024;  // a left-deep chain a+b+c+... is as deep as it is long
+
+// Counts one level of recursion for as long as it lives.
+class NestingGuard {
+ public:
+  explicit NestingGuard(int& depth) : depth_(depth) {
+    if (++depth_ > kMaxNesting) {
+      --depth_;
+      fail_syntax("nesting deeper than " + std::to_string(kMaxNesting) + " levels");
+    }
+  }
+  ~NestingGuard() { --depth_; }
+  NestingGuard(const NestingGuard&) = delete;
+  NestingGuard& operator=(const NestingGuard&) = delete;
+
+ private:
+  int& depth_;
+};
+
 class ExprParser {
  public:
-  explicit ExprParser(std::vector<Tok> toks) : t_(std::move(toks)) {}
+  explicit ExprParser(std::vector<Tok> toks) : t_(std::move(toks)) {
+    if (t_.size() > kMaxExprTokens)
+      fail_syntax("an expression of " + std::to_string(t_.size()) + " tokens (at most " + std::to_string(kMaxExprTokens) + ")");
+  }
   bool at_end() const { return t_[i_].kind == Tok::Kind::kEnd; }
   const Tok& peek() const { return t_[i_]; }
   bool is_op(const char* op) const { return t_[i_].kind == Tok::Kind::kOp && t_[i_].text == op; }
@@ -350,6 +375,7 @@ class ExprParser {
   }
 
   ExprP expression() {  // x if c else y
+    const NestingGuard guard(depth_);
     ExprP e = or_expr();
     if (is_name("if")) {
       ++i_;
@@ -366,6 +392,7 @@ class ExprParser {
   }
 
  private:
+  int depth_ = 0;
   ExprP binary(const std::string& op, ExprP l, ExprP r) {
     auto e = std::make_shared<Expr>(Expr::Kind::kBinary);
     e->name = op;
@@ -390,6 +417,7 @@ class ExprParser {
     return l;
   }
   ExprP not_expr() {
+    const NestingGuard guard(depth_);
     if (is_name("not")) {
       ++i_;
       auto e = std::make_shared<Expr>(Expr::Kind::kNot);
@@ -450,6 +478,7 @@ class ExprParser {
     return l;
   }
   ExprP unary() {
+    const NestingGuard guard(depth_);
     if (is_op("-")) {
       ++i_;
       auto e = std::make_shared<Expr>(Expr::Kind::kNeg);
@@ -646,6 +675,7 @@ class Parser {
   }
 
  private:
+  int depth_ = 0;
   static std::string keyword(const std::string& block) {
     size_t s = block.find_first_not_of(" \t\r\n");
     if (s == std::string::npos) return "";
@@ -660,6 +690,7 @@ class Parser {
 
   // Parses nodes until a block whose keyword is in `stops` (left unconsumed).
   Body parse_until(const std::vector<std::string>& stops) {
+    const NestingGuard guard(depth_);
     Body out;
     while (i_ < p_.size()) {
       const Piece& pc = p_[i_];

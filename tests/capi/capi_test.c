@@ -210,6 +210,12 @@ static void test_model_facts_and_text(ember_model* m) {
   char text[128];
   CHECK_STATUS(ember_detokenize(m, ids + 1, n - 1, 0, text, sizeof text, &need), EMBER_OK);
   CHECK(strcmp(text, "Once upon a time") == 0); /* SentencePiece drops its dummy-prefix space */
+  CHECK_STATUS(ember_token_to_piece(m, 403, 0, text, sizeof text, &need), EMBER_OK);
+  CHECK(strcmp(text, " Once") == 0 && need == 5); /* inside a text the word keeps its space */
+  CHECK_STATUS(ember_token_to_piece(m, 1, 1, text, sizeof text, &need), EMBER_OK);
+  CHECK(strcmp(text, "<s>") == 0);
+  CHECK_STATUS(ember_token_to_piece(m, -1, 0, text, sizeof text, &need), EMBER_INVALID_ARGUMENT);
+  CHECK_STATUS(ember_token_to_piece(NULL, 1, 0, text, sizeof text, &need), EMBER_INVALID_ARGUMENT);
   const int32_t bad_id = 9999;
   CHECK_STATUS(ember_detokenize(m, &bad_id, 1, 0, text, sizeof text, &need), EMBER_INVALID_ARGUMENT);
 

@@ -149,6 +149,7 @@ _tokenize = _fn("ember_tokenize", _S, _P, ctypes.c_char_p, c_int64, c_int32, c_i
                 ctypes.POINTER(c_size_t))
 _detokenize = _fn("ember_detokenize", _S, _P, ctypes.POINTER(c_int32), c_size_t, c_int32, ctypes.c_char_p, c_size_t,
                   ctypes.POINTER(c_size_t))
+_token_to_piece = _fn("ember_token_to_piece", _S, _P, c_int32, c_int32, ctypes.c_char_p, c_size_t, ctypes.POINTER(c_size_t))
 _chat_apply = _fn("ember_chat_apply_template", _S, _P, ctypes.POINTER(_ChatMessage), c_size_t, c_int32, ctypes.c_char_p, c_size_t,
                   ctypes.POINTER(c_size_t))
 _context_params_init = _fn("ember_context_params_init", None, ctypes.POINTER(_ContextParams))
@@ -286,6 +287,16 @@ class Model(_Handle):
         arr = (c_int32 * len(tokens))(*tokens)
         h = self._handle()
         return _snprintf_call(lambda b, n, need: _detokenize(h, arr, len(tokens), int(special), b, n, need))
+
+    def token_to_piece(self, token: int, special: bool = False) -> bytes:
+        """The bytes of one token as they appear inside a text (may be part of a character)."""
+        h, needed = self._handle(), c_size_t(0)
+        buf = ctypes.create_string_buffer(64)
+        _check(_token_to_piece(h, token, int(special), buf, len(buf), ctypes.byref(needed)))
+        if needed.value >= len(buf):
+            buf = ctypes.create_string_buffer(needed.value + 1)
+            _check(_token_to_piece(h, token, int(special), buf, len(buf), ctypes.byref(needed)))
+        return buf.raw[: needed.value]
 
     def apply_chat_template(self, messages: Iterable[Mapping[str, str]], add_generation_prompt: bool = True) -> str:
         msgs = list(messages)

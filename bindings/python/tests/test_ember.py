@@ -38,6 +38,7 @@ def test_tokens_round_trip(model):
     ids = model.tokenize("Once upon a time")
     assert ids[0] == model.bos
     assert model.detokenize(ids[1:]) == "Once upon a time"
+    assert model.token_to_piece(ids[1]) == b" Once"
     with pytest.raises(ember.UnsupportedError):
         model.apply_chat_template([{"role": "user", "content": "hi"}])
 

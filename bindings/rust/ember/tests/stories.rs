@@ -1,0 +1,72 @@
+//! The safe API against the bundled stories260K model.
+use ember::{Context, ContextOptions, Model, Sampler, SamplerOptions, Status};
+
+fn model() -> Model {
+    Model::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../models/stories260K.gguf")).expect("bundled model")
+}
+
+const GREEDY: &str = ", there was a little girl named Lily. She loved to play outside in the park.";
+
+#[test]
+fn facts_and_tokens() {
+    let m = model();
+    assert_eq!(ember::version(), "0.1.0");
+    assert_eq!((m.architecture().as_str(), m.n_vocab(), m.n_embd(), m.n_layer()), ("llama", 512, 64, 5));
+    assert_eq!(m.meta("llama.block_count").unwrap(), "5");
+    let ids = m.tokenize("Once upon a time", true, false).unwrap();
+    assert_eq!(ids[0], 1);
+    assert_eq!(m.detokenize(&ids[1..]).unwrap(), "Once upon a time");
+    assert_eq!(m.apply_chat_template(&[("user", "hi")], true).unwrap_err().status, Status::Unsupported);
+}
+
+#[test]
+fn token_iterator_gives_the_greedy_story() {
+    let m = model();
+    let mut ctx = Context::new(&m, ContextOptions { n_threads: 1, ..Default::default() }).unwrap();
+    let text: String = ctx.tokens("Once upon a time", 30, None).unwrap().map(|t| t.unwrap().text).collect();
+    assert!(text.starts_with(GREEDY), "{text}");
+    assert_eq!(ctx.n_past(), 5 + 30);
+}
+
+#[test]
+fn generate_streams_and_stops_when_asked() {
+    let m = model();
+    let mut ctx = Context::new(&m, ContextOptions::default()).unwrap();
+    let mut text = String::new();
+    let n = ctx.generate("Once upon a time", 100, None, |piece| {
+        text.push_str(piece);
+        text.len() < 20
+    }).unwrap();
+    assert!(n < 100 && text.len() >= 20);
+    assert!(GREEDY.starts_with(&text) || text.starts_with(&GREEDY[..20]));
+}
+
+#[test]
+fn seeded_sampler_reproduces() {
+    let m = model();
+    let run = || {
+        let mut s = Sampler::new(&m, &SamplerOptions { temperature: 1.0, seed: 9, ..Default::default() }).unwrap();
+        let mut ctx = Context::new(&m, ContextOptions::default()).unwrap();
+        ctx.tokens("Once upon a time", 20, Some(&mut s)).unwrap().map(|t| t.unwrap().id).collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn state_and_errors() {
+    let m = model();
+    let mut a = Context::new(&m, ContextOptions::default()).unwrap();
+    a.decode(&[1, 403, 407, 261]).unwrap();
+    let mut b = Context::new(&m, ContextOptions::default()).unwrap();
+    b.load_state(&a.save_state().unwrap()).unwrap();
+    assert_eq!(a.logits(), b.logits());
+    assert_eq!(a.decode(&[512]).unwrap_err().status, Status::InvalidArgument);
+    assert_eq!(Model::load("/nonexistent.gguf").err().unwrap().status, Status::Io);
+    assert_eq!(b.load_state(b"junk").unwrap_err().status, Status::InvalidArgument);
+    let mut small = Context::new(&m, ContextOptions { n_ctx: 8, ..Default::default() }).unwrap();
+    assert_eq!(small.decode(&[1; 12]).unwrap_err().status, Status::ContextFull);
+    assert_eq!(Context::new(&m, ContextOptions { memory_limit: 100, ..Default::default() }).err().unwrap().status,
+               Status::OutOfMemory);
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../models/stories260K.gguf")).unwrap();
+    assert_eq!(Model::from_bytes(&bytes[..100]).err().unwrap().status, Status::Format);
+}
