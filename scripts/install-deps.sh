@@ -3,7 +3,7 @@
 # Debian machine; uses sudo otherwise). --test adds what the test suite needs beyond the build:
 # the AArch64 cross compiler and qemu, which run the whole suite on the NEON kernels.
 set -euo pipefail
-packages=(build-essential cmake ninja-build pkg-config python3 python3-venv ca-certificates libeigen3-dev libdnnl-dev libxsimd-dev xtl-dev
+packages=(build-essential cmake ninja-build pkg-config python3 python3-venv ca-certificates libcpp-httplib-dev libeigen3-dev libdnnl-dev libxsimd-dev xtl-dev
           libgtest-dev googletest libbenchmark-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(g++-aarch64-linux-gnu qemu-user-static python3 python3-venv clang libclang-rt-14-dev
