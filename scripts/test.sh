@@ -69,7 +69,7 @@ for target in gguf spm template safetensors tokjson; do
   [[ $target == template ]] && bin=fuzz_chat_template
   [[ $target == safetensors ]] && bin=fuzz_safetensors
   [[ $target == tokjson ]] && bin=fuzz_tokenizer_json
-  ./build/fuzz/tests/fuzz/$bin -max_total_time="${EMBER_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -max_len=65536 \
+  ./build/fuzz/tests/fuzz/$bin -max_total_time="${EMBER_FUZZ_SECONDS:-12}" -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix=build/fuzz/ "build/fuzz/corpus-$target" tests/data/fuzz-regressions
 done
 echo "all suites passed"
