@@ -54,12 +54,6 @@ class ScratchArena {
     next_ += (floats + 15) / 16 * 16;
     return p;
   }
-  // What take() calls for these sizes need of a scratch buffer.
-  static size_t bytes(std::initializer_list<int64_t> floats) {
-    size_t b = 0;
-    for (int64_t f : floats) b += size_t((f + 15) / 16 * 16) * sizeof(float);
-    return b;
-  }
 
  private:
   float* next_;
