@@ -56,9 +56,22 @@ void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, 
   // Chunks of 16 rows: each thread writes whole cache lines of y (no false sharing).
   if (const void* xq = detail::quantized_activations(kt, t, x, cols)) {
     const detail::QDotFn qdot = kt.qdot[detail::dtype_slot(t)];
+    const detail::QDotPairFn pair = kt.qdot_pair[detail::dtype_slot(t)];
     parallel_for(pool, rows, 16, [&](int64_t r0, int64_t r1) {
-      const char* w = static_cast<const char*>(W) + size_t(r0) * rb;
-      for (int64_t r = r0; r < r1; ++r, w += rb) y[r] = qdot(w, xq, cols);
+      const char* w = static_cast<const char*>(W);
+      int64_t r = r0;
+      if (pair) {
+        // Row r0 + i with row r0 + h + i: two distant streams through memory (qdot_avx512.h).
+        const int64_t h = (r1 - r0) / 2;
+        for (int64_t i = 0; i < h; ++i) {
+          float out[2];
+          pair(w + size_t(r0 + i) * rb, w + size_t(r0 + h + i) * rb, xq, cols, out);
+          y[r0 + i] = out[0];
+          y[r0 + h + i] = out[1];
+        }
+        r = r0 + 2 * h;
+      }
+      for (; r < r1; ++r) y[r] = qdot(w + size_t(r) * rb, xq, cols);
     });
     return;
   }

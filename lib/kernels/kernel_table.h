@@ -22,21 +22,34 @@ using DotFn = float (*)(const void* w_row, const float* x, int64_t n);
 
 // Quantized weights meet 8-bit activations (qdot_impl.h): the activation vector is converted once
 // per product into the block format the weight type pairs with.
-enum class ActFormat { kNone, kQ8x32, kQ8x256 };
+// kQ8x128 and kQ8x64 are the AVX-512 layouts of qdot_avx512.h (groups of four or two 32-value blocks).
+// kQ8x256K4 and kQ8x256K2 are kQ8x256 with the codes in the register order of Q4_K/Q5_K and Q2_K/Q3_K.
+enum class ActFormat { kNone, kQ8x32, kQ8x256, kQ8x128, kQ8x64, kQ8x256K4, kQ8x256K2 };
 using QDotFn = float (*)(const void* w_row, const void* x_q8, int64_t n);
+// Two rows at once (out[0], out[1]); each result identical to QDotFn's on the same row.
+using QDotPairFn = void (*)(const void* w_row0, const void* w_row1, const void* x_q8, int64_t n, float* out);
 using ActQuantFn = void (*)(const float* x, void* out, int64_t n);
 
 // Bytes of n activations in format f.
 constexpr size_t act_bytes(ActFormat f, int64_t n) {
-  return f == ActFormat::kQ8x32 ? size_t(n / 32) * (4 + 4 + 32) : f == ActFormat::kQ8x256 ? size_t(n / 256) * (4 + 32 + 256) : 0;
+  switch (f) {
+    case ActFormat::kQ8x32: return size_t(n / 32) * (4 + 4 + 32);
+    case ActFormat::kQ8x256:
+    case ActFormat::kQ8x256K4:
+    case ActFormat::kQ8x256K2: return size_t(n / 256) * (4 + 32 + 256);
+    case ActFormat::kQ8x128: return size_t((n + 127) / 128) * 320;
+    case ActFormat::kQ8x64: return size_t((n + 63) / 64) * 192;
+    default: return 0;
+  }
 }
 
 struct KernelTable {
   Isa isa;
   DotFn dot[kNumDTypes];          // F32 activations, every dtype
   QDotFn qdot[kNumDTypes];        // 8-bit activations, null where a dtype has no such path
+  QDotPairFn qdot_pair[kNumDTypes];  // optional: two rows at once (matvec pairs distant rows)
   ActFormat act[kNumDTypes];      // the activation format each qdot takes
-  ActQuantFn quantize_act[3];     // indexed by ActFormat
+  ActQuantFn quantize_act[7];     // indexed by ActFormat
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
   void (*scale)(float* y, float a, int64_t n);                  // y *= a

@@ -51,7 +51,10 @@ inline int32_t round_small(float v) {
 // Codes q_j = round(x_j / d), d = max|x| / 127, so q_j is in [-127, 127].
 inline float quantize_block_i8(const float* x, int n, int8_t* q) {
   float amax = 0;
-  for (int j = 0; j < n; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+  for (int j = 0; j < n; ++j) {
+    const float a = std::fabs(x[j]);
+    amax = a > amax ? a : amax;  // (std::fmax is a libm call here, and NaN-aware we do not need)
+  }
   const float d = amax / 127.0f;
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   for (int j = 0; j < n; ++j) q[j] = int8_t(round_small(x[j] * id));

@@ -24,7 +24,7 @@ bool set_active_isa(Isa isa);
 // CPU features worth printing (for the self-check and benchmark headers).
 struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
-  bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false, avx512bf16 = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false, avx512vbmi = false, avx512bf16 = false;
   bool amx_int8 = false, amx_bf16 = false;
   bool neon = false, neon_dotprod = false;
 };

@@ -1,0 +1,491 @@
+// AVX-512 decode kernels for the 32-value block formats (Q4_0, Q4_1, Q5_0, Q5_1), on GGUF's own
+// byte layout: four blocks (128 weights) per 512-bit register instead of one block per 256-bit one.
+//
+// The activations are laid out to match the weights rather than the other way round, so the
+// weights stay where they lie in the mapped file. Four consecutive blocks' nibble bytes, gathered
+// into one register, give 64 low nibbles (values 0-15 of each block) and 64 high nibbles (values
+// 16-31); ActQ8x128 stores the activation codes in exactly that order, so each half meets its
+// activations in one vpdpbusd. Int32 lane l then holds 8 products of block l/4, and each lane is
+// scaled by its own block's d_w d_x with one multiply and one FMA for 16 lanes:
+//
+//   sum_j w_j x_j = sum_l d_w(l) d_x(l) (isum_l - z s_l)  [+ sum_l m(l) d_x(l) s_l]
+//
+// s_l being the sum of the 8 activation codes lane l meets (zero point z, or min m).
+//
+// Decode streams weights from memory, and one core alone does not keep enough cache-line requests
+// in flight to saturate it while it also computes. So rows go two at a time from two distant parts
+// of the matrix (two hardware-prefetch streams, shared activation loads), each stream also
+// prefetched in software a few kilobytes ahead (measured: 1 thread, 151936x896 Q4_0: 55% of read
+// bandwidth one row at a time, ~85% this way).
+#pragma once
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__AVX512VBMI__)
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "ember/core/blocks.h"
+#include "kernels/kernel_table.h"
+
+namespace ember {
+inline namespace EMBER_ISA_NAMESPACE {
+namespace {
+
+// The activations of four consecutive 32-value blocks (see above); a partial last group is padded
+// with zero codes and zero scales.
+struct alignas(64) ActQ8x128 {
+  int8_t lo[64];   // values 0-15 of blocks 0..3
+  int8_t hi[64];   // values 16-31 of blocks 0..3
+  int32_t s[16];   // lane l: lo[4l..4l+3] + hi[4l..4l+3]
+  float dx[16];    // lane l: d_x of block l / 4
+  float sdx[16];   // lane l: d_x s_l
+};
+static_assert(sizeof(ActQ8x128) == detail::act_bytes(detail::ActFormat::kQ8x128, 128));
+
+void quantize_act_128(const float* x, void* out, int64_t n) {
+  auto* a = static_cast<ActQ8x128*>(out);
+  const int64_t nb = n / kQK;
+  for (int64_t g = 0; g * 4 < nb; ++g) {
+    ActQ8x128& o = a[g];
+    std::memset(&o, 0, sizeof(o));
+    for (int k = 0; k < 4 && g * 4 + k < nb; ++k) {
+      int8_t q[kQK];
+      const float d = quantize_block_i8(x + (g * 4 + k) * kQK, kQK, q);
+      std::memcpy(o.lo + 16 * k, q, 16);
+      std::memcpy(o.hi + 16 * k, q + 16, 16);
+      for (int l = 4 * k; l < 4 * k + 4; ++l) o.dx[l] = d;
+    }
+    for (int l = 0; l < 16; ++l) {
+      for (int j = 0; j < 4; ++j) o.s[l] += o.lo[4 * l + j] + o.hi[4 * l + j];
+      o.sdx[l] = o.dx[l] * float(o.s[l]);
+    }
+  }
+}
+
+// What a format adds to the common loop: where its fields lie, its zero point or min, 5th bits.
+template <class B>
+struct Packed4 {
+  using Block = B;
+  static constexpr int kGroup = 4 * int(sizeof(B));  // bytes of four blocks
+  static constexpr int kZeroShift = 0;               // z = 1 << kZeroShift when kHasZero
+  static constexpr bool kHasZero = false, kHasMin = false, kFifthBit = false;
+};
+struct Q4_0Fmt : Packed4<BlockQ4_0> { static constexpr bool kHasZero = true; static constexpr int kZeroShift = 3; };
+struct Q4_1Fmt : Packed4<BlockQ4_1> { static constexpr bool kHasMin = true; };
+struct Q5_0Fmt : Packed4<BlockQ5_0> {
+  static constexpr bool kHasZero = true, kFifthBit = true;
+  static constexpr int kZeroShift = 4;
+  static constexpr size_t kQh = offsetof(BlockQ5_0, qh);
+};
+struct Q5_1Fmt : Packed4<BlockQ5_1> {
+  static constexpr bool kHasMin = true, kFifthBit = true;
+  static constexpr size_t kQh = offsetof(BlockQ5_1, qh);
+};
+
+// Word indices, into the pair (bytes [0, 64) of a group, bytes [G - 64, G)), of the 16-bit field at
+// byte offset `field` of block l / 4 for lane l (lanes 0-15); for the 5th bits, of the low and high
+// halves of qh of blocks 0..3 (lanes 16-19 and 20-23). Built at compile time.
+template <class F>
+struct GroupIndex {
+  using B = typename F::Block;
+  static constexpr int16_t word(size_t off) {
+    return int16_t(off + 2 <= 64 ? off / 2 : 32 + (off - (size_t(F::kGroup) - 64)) / 2);
+  }
+  struct Table {
+    alignas(64) int16_t v[32];
+  };
+  static constexpr Table make(size_t field) {
+    Table t{};
+    for (int l = 0; l < 16; ++l) t.v[l] = word(size_t(l / 4) * sizeof(B) + field);
+    if constexpr (F::kFifthBit) {
+      for (int k = 0; k < 4; ++k) {
+        t.v[16 + k] = word(size_t(k) * sizeof(B) + F::kQh);
+        t.v[20 + k] = word(size_t(k) * sizeof(B) + F::kQh + 2);
+      }
+    }
+    return t;
+  }
+  static constexpr Table kD = make(0), kM = make(2);
+  // Byte indices of the four blocks' 16 nibble bytes, in order.
+  struct Bytes {
+    alignas(64) uint8_t v[64];
+  };
+  static constexpr Bytes make_codes() {
+    Bytes t{};
+    for (int i = 0; i < 64; ++i) {
+      const size_t off = size_t(i / 16) * sizeof(B) + offsetof(B, qs) + size_t(i % 16);
+      t.v[i] = uint8_t(off < 64 ? off : 64 + (off - (size_t(F::kGroup) - 64)));
+    }
+    return t;
+  }
+  static constexpr Bytes kCodes = make_codes();
+};
+
+// One group of four nibble blocks (Q4_0, Q4_1, Q5_0, Q5_1) against ActQ8x128.
+template <class F>
+struct Nibbles {
+  using Act = ActQ8x128;
+  static constexpr int kBlocks = 4, kGroup = F::kGroup;
+  struct Consts {
+    __m512i idx_d = _mm512_load_si512(GroupIndex<F>::kD.v), idx_m = _mm512_load_si512(GroupIndex<F>::kM.v);
+    __m512i idx_codes = _mm512_load_si512(GroupIndex<F>::kCodes.v);
+  };
+  // head, tail: bytes [0, 64) and [kGroup - 64, kGroup) of the group.
+  static void group(__m512i head, __m512i tail, const Act& a, const Consts& c, __m512& acc, __m512& affine) {
+    const __m512i codes = _mm512_permutex2var_epi8(head, c.idx_codes, tail);
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    __m512i lo = _mm512_and_si512(codes, m4), hi = _mm512_and_si512(_mm512_srli_epi16(codes, 4), m4);
+    const __m512i words = _mm512_permutex2var_epi16(head, c.idx_d, tail);
+    if constexpr (F::kFifthBit) {
+      // Words 16-19: bits 0-15 of each block's qh (values 0-15), words 20-23: bits 16-31.
+      const __m128i qh = _mm512_extracti32x4_epi32(words, 2);
+      const __m512i five = _mm512_set1_epi8(0x10);
+      lo = _mm512_mask_add_epi8(lo, __mmask64(_mm_cvtsi128_si64(qh)), lo, five);  // bit 4 is clear: add = or
+      hi = _mm512_mask_add_epi8(hi, __mmask64(_mm_extract_epi64(qh, 1)), hi, five);
+    }
+    __m512i isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(a.lo));
+    isum = _mm512_dpbusd_epi32(isum, hi, _mm512_load_si512(a.hi));
+    if constexpr (F::kHasZero) isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(_mm512_load_si512(a.s), F::kZeroShift));
+    const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(words));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_load_ps(a.dx)), acc);
+    if constexpr (F::kHasMin) {
+      const __m512 m = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(head, c.idx_m, tail)));
+      affine = _mm512_fmadd_ps(m, _mm512_load_ps(a.sdx), affine);
+    }
+  }
+};
+
+// Q8_0, two blocks (64 values) per group. vpdpbusd wants unsigned weights: w + 128 (the sign bit
+// flipped) meets the codes, and 128 s_l is taken off again (ActQ8x64::s128).
+struct alignas(64) ActQ8x64 {
+  int8_t q[64];      // values of blocks 0, 1 in order
+  int32_t s128[16];  // lane l: 128 * (q[4l] + ... + q[4l+3])
+  float dx[16];      // lane l: d_x of block l / 8
+};
+static_assert(sizeof(ActQ8x64) == detail::act_bytes(detail::ActFormat::kQ8x64, 64));
+
+void quantize_act_64(const float* x, void* out, int64_t n) {
+  auto* a = static_cast<ActQ8x64*>(out);
+  const int64_t nb = n / kQK;
+  for (int64_t g = 0; g * 2 < nb; ++g) {
+    ActQ8x64& o = a[g];
+    std::memset(&o, 0, sizeof(o));
+    for (int k = 0; k < 2 && g * 2 + k < nb; ++k) {
+      const float d = quantize_block_i8(x + (g * 2 + k) * kQK, kQK, o.q + 32 * k);
+      for (int l = 8 * k; l < 8 * k + 8; ++l) o.dx[l] = d;
+    }
+    for (int l = 0; l < 16; ++l) o.s128[l] = 128 * (o.q[4 * l] + o.q[4 * l + 1] + o.q[4 * l + 2] + o.q[4 * l + 3]);
+  }
+}
+
+struct Q8_0Codes {  // byte indices of two Q8_0 blocks' codes in (bytes [0, 64), bytes [4, 68))
+  alignas(64) uint8_t v[64];
+  static constexpr Q8_0Codes make() {
+    Q8_0Codes t{};
+    for (int i = 0; i < 64; ++i) {
+      const size_t off = size_t(i / 32) * sizeof(BlockQ8_0) + offsetof(BlockQ8_0, qs) + size_t(i % 32);
+      t.v[i] = uint8_t(off < 64 ? off : 64 + (off - (2 * sizeof(BlockQ8_0) - 64)));
+    }
+    return t;
+  }
+};
+inline constexpr Q8_0Codes kQ8_0Codes = Q8_0Codes::make();
+
+struct Q8_0Pairs {
+  using Act = ActQ8x64;
+  static constexpr int kBlocks = 2, kGroup = 2 * int(sizeof(BlockQ8_0));
+  struct Consts {
+    // Lanes 0-7: word 0 (block 0's d), lanes 8-15: word 17 (block 1's d at byte 34).
+    __m512i idx_d = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
+                                     17, 17, 17, 17, 17, 17, 17, 17, 0, 0, 0, 0, 0, 0, 0, 0);
+    __m512i idx_codes = _mm512_load_si512(kQ8_0Codes.v);
+  };
+  static void group(__m512i head, __m512i tail, const Act& a, const Consts& c, __m512& acc, __m512&) {
+    const __m512i w = _mm512_permutex2var_epi8(head, c.idx_codes, tail);
+    const __m512i wu = _mm512_xor_si512(w, _mm512_set1_epi8(char(0x80)));
+    const __m512i isum = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wu, _mm512_load_si512(a.q)),
+                                          _mm512_load_si512(a.s128));
+    const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(c.idx_d, head)));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_load_ps(a.dx)), acc);
+  }
+};
+
+// Dot products of kRows rows (each n values) with the activations; rows[r] need not be adjacent.
+template <class F, int kRows>
+void qdot_rows(const uint8_t* const* rows, const typename F::Act* a, int64_t n, float* out) {
+  constexpr int kPrefetch = 4096;  // bytes ahead in each row stream
+  const typename F::Consts c;
+  const int64_t nb = n / kQK, full = nb / F::kBlocks;
+  __m512 acc[kRows], affine[kRows];
+  for (int r = 0; r < kRows; ++r) acc[r] = affine[r] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < full; ++g) {
+    for (int r = 0; r < kRows; ++r) {
+      const uint8_t* p = rows[r] + g * F::kGroup;
+      _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + F::kGroup - 1), _MM_HINT_T0);
+      F::group(_mm512_loadu_si512(p), _mm512_loadu_si512(p + F::kGroup - 64), a[g], c, acc[r], affine[r]);
+    }
+  }
+  if (full * F::kBlocks < nb) {
+    // The last blocks of a partial group: masked loads read them and zeros for the rest (zero
+    // scales contribute nothing) without touching memory past the row.
+    const int used = int(nb - full * F::kBlocks) * (F::kGroup / F::kBlocks), past = used - (F::kGroup - 64);
+    const __mmask64 head_mask = used >= 64 ? ~__mmask64(0) : (__mmask64(1) << used) - 1;
+    const __mmask64 tail_mask = past <= 0 ? 0 : (__mmask64(1) << past) - 1;
+    for (int r = 0; r < kRows; ++r) {
+      const uint8_t* p = rows[r] + full * F::kGroup;
+      F::group(_mm512_maskz_loadu_epi8(head_mask, p), _mm512_maskz_loadu_epi8(tail_mask, p + F::kGroup - 64), a[full], c,
+               acc[r], affine[r]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r], affine[r]));
+}
+
+// ---- 256-value K formats -------------------------------------------------------------------------
+//
+// One superblock as four registers of 64 unsigned codes, each meeting 64 activation codes through
+// vpmaddubsw (pairs to int16) and vpmaddwd against the matching group scales as int16 (to int32):
+// the group scales are applied in integers, and one float FMA per superblock remains. Where a
+// format's natural register order is not the value order, the activation codes are stored in the
+// format's order instead (ActFormat::kQ8x256K4 / kQ8x256K2); the per-16 sums stay in value order
+// for the scalar zero-point and min terms.
+
+// Which 32-value run of the superblock lands in each half of register k, for each code order.
+constexpr int kRunsK4[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};  // Q4_K, Q5_K: a 64-byte load's low / high nibbles
+constexpr int kRunsK2[4][2] = {{0, 4}, {1, 5}, {2, 6}, {3, 7}};  // Q2_K, Q3_K: bit pair j of 64 bytes
+
+template <const int (&kRuns)[4][2]>
+void quantize_act_256_runs(const float* x, void* out, int64_t n) {
+  quantize_act_256(x, out, n);
+  auto* a = static_cast<ActQ8_256*>(out);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    int8_t natural[kQK_K];
+    std::memcpy(natural, a[i].qs, kQK_K);
+    for (int k = 0; k < 4; ++k)
+      for (int h = 0; h < 2; ++h) std::memcpy(a[i].qs + 64 * k + 32 * h, natural + 32 * kRuns[k][h], 32);
+  }
+}
+
+// Word indices spreading 16-value group scales (int16, groups 0..15 of a 128-bit table) over the
+// 32 int16 lanes of register k: lanes 8t..8t+7 hold the products of values 16t..16t+15 of the
+// register, i.e. of group 2 run + (t % 2) of the run in half t / 2.
+template <const int (&kRuns)[4][2], int kGroupValues>
+struct ScaleIndex {
+  struct Table {
+    alignas(64) int16_t v[4][32];
+  };
+  static constexpr Table make() {
+    Table t{};
+    for (int k = 0; k < 4; ++k)
+      for (int l = 0; l < 32; ++l) {
+        const int value = 32 * kRuns[k][l / 16] + 2 * (l % 16);  // first value lane l covers
+        t.v[k][l] = int16_t(value / kGroupValues);
+      }
+    return t;
+  }
+  static constexpr Table kTable = make();
+};
+
+// Sum over registers of maddwd(maddubs(codes_k, x_k), scales_k), scales from a table of 16 int16.
+template <const int (&kRuns)[4][2], int kGroupValues>
+inline __m512i k_isum(const __m512i codes[4], const int8_t* x, __m128i scales16_lo, __m128i scales16_hi) {
+  const __m512i table = _mm512_inserti32x4(_mm512_castsi128_si512(scales16_lo), scales16_hi, 1);
+  __m512i isum = _mm512_setzero_si512();
+  for (int k = 0; k < 4; ++k) {
+    const __m512i sc = _mm512_permutexvar_epi16(_mm512_load_si512(ScaleIndex<kRuns, kGroupValues>::kTable.v[k]), table);
+    const __m512i pairs = _mm512_maddubs_epi16(codes[k], _mm512_loadu_si512(x + 64 * k));
+    isum = _mm512_add_epi32(isum, _mm512_madd_epi16(pairs, sc));
+  }
+  return isum;
+}
+
+// A byte mask: lo_bit in every byte of the low half, hi_bit in the high half.
+inline __m512i half_bits(uint8_t lo_bit, uint8_t hi_bit) {
+  return _mm512_inserti64x4(_mm512_set1_epi8(char(lo_bit)), _mm256_set1_epi8(char(hi_bit)), 1);
+}
+
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+inline uint64_t load_u64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+// Sum of the 8 int32 products of two vectors of 8 int16 (vpmaddwd).
+inline int32_t dot8_i16(__m128i a, __m128i b) {
+  __m128i v = _mm_madd_epi16(a, b);
+  v = _mm_add_epi32(v, _mm_unpackhi_epi64(v, v));
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 1));
+  return _mm_cvtsi128_si32(v);
+}
+
+template <bool kFifthBit>
+struct K4 {  // Q4_K (and Q5_K): 8 groups of 32, w = d sc_g q - dmin m_g
+  using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+  static void block(const uint8_t* p, const ActQ8_256& a, __m512& acc, float& off) {
+    const Block& b = *reinterpret_cast<const Block*>(p);
+    // The 6-bit scales and mins of k4_scale_min, four at a time in 32-bit words: groups 0-3 are
+    // the low six bits of bytes 0-3 (scales) and 4-7 (mins); groups 4-7 take their low four bits
+    // from the nibbles of bytes 8-11 and their top two from the top bits of bytes 0-3 / 4-7.
+    const uint32_t w0 = load_u32(b.scales), w1 = load_u32(b.scales + 4), w2 = load_u32(b.scales + 8);
+    constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
+    const uint64_t sc = uint64_t(w0 & k6) | uint64_t((w2 & k4) | (((w0 >> 6) & k2) << 4)) << 32;
+    const uint64_t mn = uint64_t(w1 & k6) | uint64_t(((w2 >> 4) & k4) | (((w1 >> 6) & k2) << 4)) << 32;
+    const __m128i sc16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc)));
+    const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mn)));
+
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    const __m512i q01 = _mm512_loadu_si512(b.qs), q23 = _mm512_loadu_si512(b.qs + 64);
+    __m512i codes[4] = {_mm512_and_si512(q01, m4), _mm512_and_si512(_mm512_srli_epi16(q01, 4), m4),
+                        _mm512_and_si512(q23, m4), _mm512_and_si512(_mm512_srli_epi16(q23, 4), m4)};
+    if constexpr (kFifthBit) {
+      // Bit 2c of qh[j] is value 64c + j's 5th bit, bit 2c + 1 value 64c + 32 + j's.
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh)));
+      const __m512i sixteen = _mm512_set1_epi8(0x10);
+      for (int k = 0; k < 4; ++k) {
+        const __mmask64 bits = _mm512_test_epi8_mask(qh, half_bits(uint8_t(1 << kRunsK4[k][0]), uint8_t(1 << kRunsK4[k][1])));
+        codes[k] = _mm512_mask_add_epi8(codes[k], bits, codes[k], sixteen);
+      }
+    }
+    const __m512i isum = k_isum<kRunsK4, 32>(codes, a.qs, sc16, sc16);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(half_to_float(b.d) * a.d), acc);
+    // Sums of the 8 runs of 32 activation codes, from the 16 sums of 16.
+    const __m128i bs_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums));
+    const __m128i bs_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8));
+    off += half_to_float(b.dmin) * a.d * float(dot8_i16(m16, _mm_hadd_epi16(bs_lo, bs_hi)));
+  }
+};
+
+struct Q6K {  // 16 groups of 16, w = d sc_g (q - 32); natural activation order
+  using Block = BlockQ6_K;
+  static void block(const uint8_t* p, const ActQ8_256& a, __m512& acc, float& off) {
+    const Block& b = *reinterpret_cast<const Block*>(p);
+    const __m512i m4 = _mm512_set1_epi8(0xF), three = _mm512_set1_epi8(3);
+    __m512i codes[4];
+    for (int h = 0; h < 2; ++h) {
+      // ql[64h..]: low nibbles are values 128h + 0..63, high nibbles 128h + 64..127; qh[32h + j]
+      // holds the top two bits of values 128h + j + 32 i in bits 2i.
+      const __m512i l = _mm512_loadu_si512(b.ql + 64 * h);
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * h)));
+      const __m512i top_lo = _mm512_and_si512(_mm512_srlv_epi16(qh, _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1)), three);
+      const __m512i top_hi = _mm512_and_si512(_mm512_srlv_epi16(qh, _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1)), three);
+      codes[2 * h] = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_slli_epi16(top_lo, 4));
+      codes[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_slli_epi16(top_hi, 4));
+    }
+    const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
+    static constexpr int kNatural[4][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7}};
+    const __m512i isum = k_isum<kNatural, 16>(codes, a.qs, _mm256_castsi256_si128(s16), _mm256_extracti128_si256(s16, 1));
+    const float d = half_to_float(b.d) * a.d;
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d), acc);
+    const int32_t zsum = dot8_i16(_mm256_castsi256_si128(s16), _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums))) +
+                         dot8_i16(_mm256_extracti128_si256(s16, 1), _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8)));
+    off += d * 32.0f * float(zsum);
+  }
+};
+
+template <bool kHighBit>
+struct K2 {  // Q2_K: w = d sc_g q - dmin m_g;  Q3_K: w = d sc_g (q - 4), q's third bit in hmask
+  using Block = std::conditional_t<kHighBit, BlockQ3_K, BlockQ2_K>;
+  static void block(const uint8_t* p, const ActQ8_256& a, __m512& acc, float& off) {
+    const Block& b = *reinterpret_cast<const Block*>(p);
+    const __m512i q = _mm512_loadu_si512(b.qs), three = _mm512_set1_epi8(3);
+    __m512i codes[4];
+    for (int j = 0; j < 4; ++j) codes[j] = _mm512_and_si512(_mm512_srli_epi16(q, 2 * j), three);
+    __m128i sc8;  // the 16 group scales as int8
+    if constexpr (kHighBit) {
+      // Value 128h + 32j + l has its third bit in bit 4h + j of hmask[l].
+      const __m512i hm = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.hmask)));
+      const __m512i four = _mm512_set1_epi8(4);
+      for (int j = 0; j < 4; ++j) {
+        const __mmask64 bits = _mm512_test_epi8_mask(hm, half_bits(uint8_t(1 << j), uint8_t(1 << (4 + j))));
+        codes[j] = _mm512_mask_add_epi8(codes[j], bits, codes[j], four);
+      }
+      // q3k_scales, 8 at a time: low nibbles from bytes 0-7 (groups 0-7) or their high nibbles
+      // (groups 8-15); the top two bits of group g from bits 2 (g / 4) of byte 8 + g % 4; minus 32.
+      const uint64_t l = load_u64(b.scales);
+      const uint64_t h = load_u32(b.scales + 8);
+      constexpr uint64_t k4 = 0x0f0f0f0f0f0f0f0fULL, k2 = 0x03030303ULL;
+      const uint64_t s0 = (l & k4) | (((h & k2) | (((h >> 2) & k2) << 32)) << 4);
+      const uint64_t s1 = ((l >> 4) & k4) | ((((h >> 4) & k2) | (((h >> 6) & k2) << 32)) << 4);
+      sc8 = _mm_sub_epi8(_mm_set_epi64x(int64_t(s1), int64_t(s0)), _mm_set1_epi8(32));
+    } else {
+      sc8 = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), _mm_set1_epi8(0xF));
+    }
+    const __m128i sc_lo = _mm_cvtepi8_epi16(sc8), sc_hi = _mm_cvtepi8_epi16(_mm_unpackhi_epi64(sc8, sc8));
+    const __m512i isum = k_isum<kRunsK2, 16>(codes, a.qs, sc_lo, sc_hi);
+    const float d = half_to_float(b.d) * a.d;
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d), acc);
+    const __m128i bs_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums));
+    const __m128i bs_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8));
+    if constexpr (kHighBit) {
+      off += d * 4.0f * float(dot8_i16(sc_lo, bs_lo) + dot8_i16(sc_hi, bs_hi));
+    } else {
+      const __m128i m8 = _mm_and_si128(_mm_srli_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), 4),
+                                       _mm_set1_epi8(0xF));
+      const int32_t msum = dot8_i16(_mm_cvtepu8_epi16(m8), bs_lo) + dot8_i16(_mm_cvtepu8_epi16(_mm_unpackhi_epi64(m8, m8)), bs_hi);
+      off += half_to_float(b.dmin) * a.d * float(msum);
+    }
+  }
+};
+
+template <class K, int kRows>
+void qdot_k_rows(const uint8_t* const* rows, const ActQ8_256* a, int64_t n, float* out) {
+  constexpr int kPrefetch = 4096;
+  constexpr int kBytes = int(sizeof(typename K::Block));
+  __m512 acc[kRows];
+  float off[kRows];
+  for (int r = 0; r < kRows; ++r) {
+    acc[r] = _mm512_setzero_ps();
+    off[r] = 0;
+  }
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    for (int r = 0; r < kRows; ++r) {
+      const uint8_t* p = rows[r] + i * kBytes;
+      for (int o = 0; o < kBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + o), _MM_HINT_T0);
+      K::block(p, a[i], acc[r], off[r]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) out[r] = _mm512_reduce_add_ps(acc[r]) - off[r];
+}
+
+template <class K>
+float qdot_k_one(const void* w, const void* xa, int64_t n) {
+  const uint8_t* row = static_cast<const uint8_t*>(w);
+  float y;
+  qdot_k_rows<K, 1>(&row, static_cast<const ActQ8_256*>(xa), n, &y);
+  return y;
+}
+
+template <class K>
+void qdot_k_pair(const void* w0, const void* w1, const void* xa, int64_t n, float* out) {
+  const uint8_t* rows[2] = {static_cast<const uint8_t*>(w0), static_cast<const uint8_t*>(w1)};
+  qdot_k_rows<K, 2>(rows, static_cast<const ActQ8_256*>(xa), n, out);
+}
+
+template <class F>
+float qdot_one(const void* w, const void* xa, int64_t n) {
+  const uint8_t* row = static_cast<const uint8_t*>(w);
+  float y;
+  qdot_rows<F, 1>(&row, static_cast<const typename F::Act*>(xa), n, &y);
+  return y;
+}
+
+template <class F>
+void qdot_pair(const void* w0, const void* w1, const void* xa, int64_t n, float* out) {
+  const uint8_t* rows[2] = {static_cast<const uint8_t*>(w0), static_cast<const uint8_t*>(w1)};
+  qdot_rows<F, 2>(rows, static_cast<const typename F::Act*>(xa), n, out);
+}
+
+}  // namespace
+}  // namespace EMBER_ISA_NAMESPACE
+}  // namespace ember
+
+#endif
