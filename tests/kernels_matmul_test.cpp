@@ -16,20 +16,26 @@ TEST_P(MatmulByType, MatchesReference) {
   const DType t = GetParam();
   const int64_t cols = dtype_block_size(t) == 256 ? 512 : 96;
   ThreadPool pool(2);
-  for (int64_t rows : {7, 130}) {
+  for (int64_t rows : {7, 130, 600}) {  // 600: more than one decoded chunk of 512 rows
     for (int64_t m : {1, 3, 9, 33}) {
       const auto w = test::random_weights(t, rows, cols, uint64_t(rows));
       const auto x = test::random_floats(m * cols, uint64_t(m));
       std::vector<float> got(static_cast<size_t>(m * rows)), want(static_cast<size_t>(m * rows));
       matmul(t, w.data(), rows, cols, x.data(), m, got.data(), &pool);
       ref::matmul(t, w.data(), rows, cols, x.data(), m, want.data());
-      // Small m runs as matvecs, which may round activations to 8 bits: allow that bound.
+      // Small m runs as matvecs, which may round activations to 8 bits; larger m may round both
+      // operands to BF16 (matmul_uses_bf16): allow those bounds.
       const size_t rb = row_bytes(t, cols);
+      std::vector<float> wf(static_cast<size_t>(cols));
       for (int64_t i = 0; i < m; ++i)
         for (int64_t r = 0; r < rows; ++r) {
-          const double bound = uses_int8_activations(t)
-                                   ? ref::int8_activation_error_bound(t, w.data() + size_t(r) * rb, x.data() + i * cols, cols)
-                                   : 0.0;
+          double bound = 0;
+          if (m < 4 && uses_int8_activations(t))
+            bound = ref::int8_activation_error_bound(t, w.data() + size_t(r) * rb, x.data() + i * cols, cols);
+          if (m >= 4 && matmul_uses_bf16(t)) {
+            dequantize_row(t, w.data() + size_t(r) * rb, wf.data(), cols);
+            for (int64_t j = 0; j < cols; ++j) bound += std::ldexp(std::fabs(double(wf[size_t(j)]) * x[size_t(i * cols + j)]), -8);
+          }
           ASSERT_NEAR(got[size_t(i * rows + r)], want[size_t(i * rows + r)], bound + 1e-4 * std::sqrt(double(cols)))
               << "rows=" << rows << " m=" << m << " at " << i << "," << r;
         }

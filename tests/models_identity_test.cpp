@@ -38,10 +38,12 @@ std::vector<Case> cases() {
   c.push_back({"deepseek_v3_routing_f32", m, 1e-5f});
   // Quantized with softmax routing: with 8-bit activations a near-tie in the router can pick
   // another expert between two paths (a legitimate jump), so this seed was checked to have none.
+  // Measured worst / span: 2.7% with an F32 prefill, up to 4.8% with a BF16 one (matmul_uses_bf16:
+  // the 64-wide layers of this tiny model make both roundings large); a cache bug is O(100%).
   m = {};
   m.arch = "deepseek2";
   m.wtype = DType::Q8_0;
-  c.push_back({"deepseek_q8_0", m, 3e-2f});
+  c.push_back({"deepseek_q8_0", m, 6e-2f});
   m = {};
   m.wtype = DType::Q4_0;
   c.push_back({"llama_q4_0", m, 3e-2f});

@@ -119,8 +119,11 @@ void short_benchmark() {
     ThreadPool pool(threads);
     bw[threads] = measure_read_bandwidth(&pool);
     peak[threads] = measure_fma_peak(&pool);
-    std::printf("  %d thread%s: read bandwidth %.1f GB/s, F32 FMA peak (%s) %.0f GFLOP/s\n", threads,
+    const double bf16 = measure_bf16_peak(&pool);
+    std::printf("  %d thread%s: read bandwidth %.1f GB/s, F32 FMA peak (%s) %.0f GFLOP/s", threads,
                 threads > 1 ? "s" : " ", bw[threads] / 1e9, isa_name(active_isa()), peak[threads] / 1e9);
+    if (bf16 > 0) std::printf(", BF16 dot peak %.0f GFLOP/s", bf16 / 1e9);
+    std::printf("\n");
   }
   // The LM-head shape of Qwen2.5-0.5B: far larger than any cache, so this is weight streaming.
   const int64_t rows = 151936, cols = 896;

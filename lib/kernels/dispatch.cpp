@@ -1,5 +1,6 @@
 // Public kernel entry points: route each call to the active ISA's table.
 #include <algorithm>
+#include <array>
 
 #include "ember/core/tensor.h"
 #include "ember/kernels/kernels.h"
@@ -24,16 +25,45 @@ const KernelTable& active_kernels() {
 
 namespace {
 
-// x converted to the activation format that dtype t pairs with, in a per-thread buffer that grows
-// once and is then reused (no allocation per decode step). Null if t has no 8-bit path.
-const void* quantized_activations(const KernelTable& kt, DType t, const float* x, int64_t n) {
+// x converted to the activation format that dtype t pairs with, in a per-thread buffer per format
+// that grows once and is then reused (no allocation per decode step). Null if t has no 8-bit path.
+// Products of one x with several matrices of the same format quantize it once (matvec_many).
+const void* quantized_activations(const KernelTable& kt, DType t, const float* x, int64_t n, bool fresh = true) {
   const ActFormat f = kt.act[dtype_slot(t)];
   if (!kt.qdot[dtype_slot(t)] || f == ActFormat::kNone) return nullptr;
-  thread_local AlignedBuffer buf;
+  thread_local std::array<AlignedBuffer, kNumActFormats> buf;
+  AlignedBuffer& b = buf[size_t(f)];
   const size_t need = act_bytes(f, n);
-  if (buf.size() < need && !buf.reset(need)) return nullptr;
-  kt.quantize_act[int(f)](x, buf.data(), n);
-  return buf.data();
+  if (b.size() < need && !b.reset(need)) return nullptr;
+  if (fresh) kt.quantize_act[int(f)](x, b.data(), n);
+  return b.data();
+}
+
+// Rows [r0, r1) of one product into y.
+void product_rows(const KernelTable& kt, const MatvecJob& job, const void* xq, const float* x, int64_t cols, int64_t r0,
+                  int64_t r1) {
+  const size_t rb = row_bytes(job.t, cols);
+  const char* w = static_cast<const char*>(job.W);
+  float* y = job.y;
+  if (!xq) {
+    const DotFn dot_row = kt.dot[dtype_slot(job.t)];
+    for (int64_t r = r0; r < r1; ++r) y[r] = dot_row(w + size_t(r) * rb, x, cols);
+    return;
+  }
+  int64_t r = r0;
+  if (const QDotPairFn pair = kt.qdot_pair[dtype_slot(job.t)]) {
+    // Row r0 + i with row r0 + h + i: two distant streams through memory (qdot_avx512.h).
+    const int64_t h = (r1 - r0) / 2;
+    for (int64_t i = 0; i < h; ++i) {
+      float out[2];
+      pair(w + size_t(r0 + i) * rb, w + size_t(r0 + h + i) * rb, xq, cols, out);
+      y[r0 + i] = out[0];
+      y[r0 + h + i] = out[1];
+    }
+    r = r0 + 2 * h;
+  }
+  const QDotFn qdot = kt.qdot[dtype_slot(job.t)];
+  for (; r < r1; ++r) y[r] = qdot(w + size_t(r) * rb, xq, cols);
 }
 
 }  // namespace
@@ -50,36 +80,36 @@ float dot(DType t, const void* w_row, const float* x, int64_t n) {
   return kt.dot[detail::dtype_slot(t)](w_row, x, n);
 }
 
-void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, float* y, ThreadPool* pool) {
+void matvec_many(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* x, ThreadPool* pool) {
   const detail::KernelTable& kt = detail::active_kernels();
-  const size_t rb = row_bytes(t, cols);
-  // Chunks of 16 rows: each thread writes whole cache lines of y (no false sharing).
-  if (const void* xq = detail::quantized_activations(kt, t, x, cols)) {
-    const detail::QDotFn qdot = kt.qdot[detail::dtype_slot(t)];
-    const detail::QDotPairFn pair = kt.qdot_pair[detail::dtype_slot(t)];
-    parallel_for(pool, rows, 16, [&](int64_t r0, int64_t r1) {
-      const char* w = static_cast<const char*>(W);
-      int64_t r = r0;
-      if (pair) {
-        // Row r0 + i with row r0 + h + i: two distant streams through memory (qdot_avx512.h).
-        const int64_t h = (r1 - r0) / 2;
-        for (int64_t i = 0; i < h; ++i) {
-          float out[2];
-          pair(w + size_t(r0 + i) * rb, w + size_t(r0 + h + i) * rb, xq, cols, out);
-          y[r0 + i] = out[0];
-          y[r0 + h + i] = out[1];
-        }
-        r = r0 + 2 * h;
+  constexpr int kMaxJobs = 8;
+  for (int j0 = 0; j0 < n_jobs; j0 += kMaxJobs) {
+    const int n = std::min(kMaxJobs, n_jobs - j0);
+    const MatvecJob* job = jobs + j0;
+    // x in each activation format the products need, once per format; row offsets of each product
+    // in the concatenated row space the threads split.
+    const void* xq[kMaxJobs];
+    int64_t first[kMaxJobs + 1] = {0};
+    bool done[detail::kNumActFormats] = {};
+    for (int j = 0; j < n; ++j) {
+      const int f = int(kt.act[detail::dtype_slot(job[j].t)]);
+      xq[j] = detail::quantized_activations(kt, job[j].t, x, cols, !done[f]);
+      done[f] = true;
+      first[j + 1] = first[j] + job[j].rows;
+    }
+    // Chunks of 16 rows: each thread writes whole cache lines of y (no false sharing).
+    parallel_for(pool, first[n], 16, [&](int64_t a, int64_t b) {
+      for (int j = 0; j < n; ++j) {
+        const int64_t r0 = std::max(a, first[j]), r1 = std::min(b, first[j + 1]);
+        if (r0 < r1) detail::product_rows(kt, job[j], xq[j], x, cols, r0 - first[j], r1 - first[j]);
       }
-      for (; r < r1; ++r) y[r] = qdot(w + size_t(r) * rb, xq, cols);
     });
-    return;
   }
-  const detail::DotFn dot_row = kt.dot[detail::dtype_slot(t)];
-  parallel_for(pool, rows, 16, [&](int64_t r0, int64_t r1) {
-    const char* w = static_cast<const char*>(W) + size_t(r0) * rb;
-    for (int64_t r = r0; r < r1; ++r, w += rb) y[r] = dot_row(w, x, cols);
-  });
+}
+
+void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, float* y, ThreadPool* pool) {
+  const MatvecJob job{t, W, rows, y};
+  matvec_many(&job, 1, cols, x, pool);
 }
 
 void rmsnorm(const float* x, const float* w, float* out, int64_t n, float eps) {

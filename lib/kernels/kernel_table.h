@@ -25,6 +25,7 @@ using DotFn = float (*)(const void* w_row, const float* x, int64_t n);
 // kQ8x128 and kQ8x64 are the AVX-512 layouts of qdot_avx512.h (groups of four or two 32-value blocks).
 // kQ8x256K4 and kQ8x256K2 are kQ8x256 with the codes in the register order of Q4_K/Q5_K and Q2_K/Q3_K.
 enum class ActFormat { kNone, kQ8x32, kQ8x256, kQ8x128, kQ8x64, kQ8x256K4, kQ8x256K2 };
+inline constexpr int kNumActFormats = 7;
 using QDotFn = float (*)(const void* w_row, const void* x_q8, int64_t n);
 // Two rows at once (out[0], out[1]); each result identical to QDotFn's on the same row.
 using QDotPairFn = void (*)(const void* w_row0, const void* w_row1, const void* x_q8, int64_t n, float* out);
@@ -49,22 +50,27 @@ struct KernelTable {
   QDotFn qdot[kNumDTypes];        // 8-bit activations, null where a dtype has no such path
   QDotPairFn qdot_pair[kNumDTypes];  // optional: two rows at once (matvec pairs distant rows)
   ActFormat act[kNumDTypes];      // the activation format each qdot takes
-  ActQuantFn quantize_act[7];     // indexed by ActFormat
+  ActQuantFn quantize_act[kNumActFormats];     // indexed by ActFormat
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
   void (*scale)(float* y, float a, int64_t n);                  // y *= a
   void (*rmsnorm)(const float* x, const float* w, float* out, int64_t n, float eps);
   void (*softmax)(float* x, int64_t n);
   void (*swiglu)(const float* gate, const float* up, float* out, int64_t n);
+  float (*exp_shift_sum)(float* x, int64_t n, float shift);  // x <- exp(x - shift), returns the sum
+  // acc[0..width) += sum_j p[j] rows[j * stride + 0..width)
+  void (*weighted_rows)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t width, float* acc);
   // Runs `iters` rounds of independent register-only FMAs; returns the FLOPs done (2 per lane
   // per FMA) and a value the compiler cannot discard. For the peak-FLOP/s probe.
   double (*fma_probe)(int64_t iters, float* sink);
+  float (*read_streams)(const float* p, int64_t n);  // the read-bandwidth probe's loop
 };
 
 const KernelTable& scalar_kernels();
 #if defined(EMBER_HAVE_X86_KERNELS)
 const KernelTable& avx2_kernels();
 const KernelTable& avx512_kernels();
+double avx512_bf16_probe(int64_t iters, float* sink);  // only on CPUs with AVX512-BF16
 #endif
 #if defined(EMBER_HAVE_NEON_KERNELS)
 const KernelTable& neon_kernels();

@@ -13,6 +13,21 @@ struct I8<xsimd::avx512bw> : I8X86<true> {};
 
 namespace ember::detail {
 
+// The BF16 probe: 12 independent chains of vdpbf16ps (2 products per F32 lane). Compiled for
+// AVX512-BF16 (this function only; CMake sets the flag on the file) and called only on CPUs with it.
+__attribute__((target("avx512bf16"))) double avx512_bf16_probe(int64_t iters, float* sink) {
+  constexpr int kChains = 12;
+  __m512 acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(0.001f * float(c));
+  const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80), b = (__m512bh)_mm512_set1_epi16(0x3380);  // 1.0, ~6e-8
+  for (int64_t i = 0; i < iters; ++i)
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_dpbf16_ps(acc[c], a, b);
+  __m512 total = acc[0];
+  for (int c = 1; c < kChains; ++c) total = _mm512_add_ps(total, acc[c]);
+  *sink = _mm512_reduce_add_ps(total);
+  return 4.0 * kChains * 16 * double(iters);  // 2 multiply-adds per lane per instruction
+}
+
 const KernelTable& avx512_kernels() {
   static const KernelTable t = [] {
     KernelTable k = make_kernel_table<xsimd::avx512bw>(Isa::kAvx512);

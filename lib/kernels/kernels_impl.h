@@ -168,6 +168,46 @@ void softmax(float* x, int64_t n) {
   scale<A>(x, 1.0f / sum, n);
 }
 
+// x[i] <- exp(x[i] - shift); returns the sum (the softmax numerators of a block of scores).
+template <class A>
+float exp_shift_sum(float* x, int64_t n, float shift) {
+  using S = Simd<A>;
+  const auto vs = S::splat(shift);
+  auto vsum = S::zero();
+  int64_t i = 0;
+  for (; i + S::N <= n; i += S::N) {
+    const auto e = S::exp(S::load(x + i) - vs);
+    S::store(x + i, e);
+    vsum = vsum + e;
+  }
+  float sum = S::sum(vsum);
+  for (; i < n; ++i) sum += x[i] = std::exp(x[i] - shift);
+  return sum;
+}
+
+// acc[0..width) += sum_j p[j] * rows[j * stride + 0..width): a block of value rows weighted by
+// their attention probabilities, acc kept in registers across the block.
+template <class A>
+void weighted_rows(const float* p, int64_t n, const float* rows, int64_t stride, int64_t width, float* acc) {
+  using S = Simd<A>;
+  int64_t i = 0;
+  for (; i + 2 * S::N <= width; i += 2 * S::N) {
+    auto a0 = S::load(acc + i), a1 = S::load(acc + i + S::N);
+    for (int64_t j = 0; j < n; ++j) {
+      const auto pj = S::splat(p[j]);
+      a0 = S::fma(pj, S::load(rows + j * stride + i), a0);
+      a1 = S::fma(pj, S::load(rows + j * stride + i + S::N), a1);
+    }
+    S::store(acc + i, a0);
+    S::store(acc + i + S::N, a1);
+  }
+  for (; i < width; ++i) {
+    float a = acc[i];
+    for (int64_t j = 0; j < n; ++j) a += p[j] * rows[j * stride + i];
+    acc[i] = a;
+  }
+}
+
 template <class A>
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {
   using S = Simd<A>;
@@ -218,6 +258,29 @@ float dot_row_blocks(const void* w, const float* x, int64_t n) {
     }
   }
   return S::sum(acc0 + acc1);
+}
+
+// Sums n floats read as four streams (quarters of the range, in lockstep), each prefetched 4 KiB
+// ahead: the read pattern that keeps the most cache lines in flight from one core (a single
+// sequential stream leaves bandwidth unused, which would flatter every ratio measured against it).
+template <class A>
+float read_streams(const float* p, int64_t n) {
+  using S = Simd<A>;
+  constexpr int64_t kLine = 16, kAhead = 1024;  // floats: one cache line, 4 KiB
+  const int64_t q = n / 4 / kLine * kLine;
+  auto a0 = S::zero(), a1 = S::zero(), a2 = S::zero(), a3 = S::zero();
+  for (int64_t i = 0; i < q; i += kLine) {
+    for (int s = 0; s < 4; ++s) __builtin_prefetch(p + s * q + i + kAhead);
+    for (int64_t j = 0; j < kLine; j += S::N) {
+      a0 = a0 + S::load(p + i + j);
+      a1 = a1 + S::load(p + q + i + j);
+      a2 = a2 + S::load(p + 2 * q + i + j);
+      a3 = a3 + S::load(p + 3 * q + i + j);
+    }
+  }
+  float sum = S::sum((a0 + a1) + (a2 + a3));
+  for (int64_t i = 4 * q; i < n; ++i) sum += p[i];
+  return sum;
 }
 
 // 12 independent FMA chains: enough to cover FMA latency x throughput on current cores.
@@ -277,7 +340,10 @@ detail::KernelTable make_kernel_table(Isa isa) {
   t.rmsnorm = rmsnorm<A>;
   t.softmax = softmax<A>;
   t.swiglu = swiglu<A>;
+  t.exp_shift_sum = exp_shift_sum<A>;
+  t.weighted_rows = weighted_rows<A>;
   t.fma_probe = fma_probe<A>;
+  t.read_streams = read_streams<A>;
   return t;
 }
 

@@ -1,8 +1,16 @@
 // Batched products Y = X W^T for prefill. Weights stay in their stored dtype; a chunk of rows is
-// decoded to F32 at a time (so a 4-bit model never needs an F32 copy) and multiplied against all m
+// decoded at a time (so a 4-bit model never needs a float copy) and multiplied against all m
 // activation rows while it is hot in cache: by oneDNN's matmul when built with it (its primitive
 // created once per shape and cached), else by our own dot kernels.
+//
+// Where the CPU multiplies BF16 natively (AVX512-BF16: twice the F32 FMA rate; AMX-BF16: many
+// times it) and the AVX-512 kernels are active, block-quantized and BF16 weights go to oneDNN as
+// BF16 with X rounded to BF16 too, accumulating in F32: at most 2^-8 of sum |x_i w_i|, the order of
+// the 8-bit activations decode uses for those types (matmul_uses_bf16()). F32 and F16 weights keep
+// F32 arithmetic, as their decode does; EMBER_GEMM=f32 keeps it for every type.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -10,6 +18,7 @@
 
 #include "ember/core/quantize.h"
 #include "ember/core/tensor.h"
+#include "ember/kernels/isa.h"
 #include "ember/kernels/kernels.h"
 #include "kernels/kernel_table.h"
 
@@ -25,14 +34,32 @@ namespace {
 constexpr int64_t kChunkRows = 512;  // rows decoded at a time: 512 x 896 F32 = 1.8 MiB
 constexpr int64_t kMinRowsForGemm = 4;  // below this, m matvecs read the weights no more often
 
-// Decodes rows [r0, r1) of W into dst (row-major F32, cols wide). With oneDNN the decode runs on
-// the same OpenMP threads as the GEMM: handing the cores back and forth between our pool and
-// OpenMP's (each spins a while before sleeping) costs more than the decode itself.
-void decode_rows(DType t, const void* W, int64_t cols, int64_t r0, int64_t r1, float* dst, ThreadPool* pool) {
+// F32 -> BF16, rounding to nearest even (the values are finite).
+void to_bf16(const float* src, uint16_t* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, src + i, 4);
+    dst[i] = uint16_t((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+  }
+}
+
+// Decodes rows [r0, r1) of W into dst (row-major, cols wide; F32, or BF16 when bf16). With oneDNN
+// the decode runs on the same OpenMP threads as the GEMM: handing the cores back and forth between
+// our pool and OpenMP's (each spins a while before sleeping) costs more than the decode itself.
+void decode_rows(DType t, const void* W, int64_t cols, int64_t r0, int64_t r1, void* dst, bool bf16, ThreadPool* pool) {
   const size_t rb = row_bytes(t, cols);
   auto decode = [&](int64_t a, int64_t b) {
-    for (int64_t r = a; r < b; ++r)
-      dequantize_row(t, static_cast<const char*>(W) + size_t(r0 + r) * rb, dst + r * cols, cols);
+    thread_local std::vector<float> row;
+    if (bf16 && row.size() < size_t(cols)) row.resize(size_t(cols));
+    for (int64_t r = a; r < b; ++r) {
+      const char* src = static_cast<const char*>(W) + size_t(r0 + r) * rb;
+      if (!bf16) {
+        dequantize_row(t, src, static_cast<float*>(dst) + r * cols, cols);
+        continue;
+      }
+      dequantize_row(t, src, row.data(), cols);
+      to_bf16(row.data(), static_cast<uint16_t*>(dst) + r * cols, cols);
+    }
   };
 #if defined(EMBER_WITH_ONEDNN)
   const int threads = pool ? pool->n_threads() : 1;
@@ -51,15 +78,17 @@ class OneDnnMatmul {
     return m;
   }
 
-  // C[m x n] (row stride ldc) = A[m x k] * B^T, B given row-major as n x k.
-  void run(const float* A, const float* B, float* C, int64_t m, int64_t n, int64_t k, int64_t ldc, int threads) {
+  // C[m x n] (row stride ldc, F32) = A[m x k] * B^T, B given row-major as n x k; A and B are F32,
+  // or BF16 when bf16.
+  void run(const void* A, const void* B, float* C, int64_t m, int64_t n, int64_t k, int64_t ldc, bool bf16, int threads) {
     // Debian's oneDNN runs on OpenMP: give it the caller's thread budget, not every core.
     omp_set_num_threads(threads);
-    const Entry& e = primitive(m, n, k, ldc, threads);
+    const Entry& e = primitive(m, n, k, ldc, bf16, threads);
     using md = dnnl::memory::desc;
     using dt = dnnl::memory::data_type;
-    dnnl::memory a(md({m, k}, dt::f32, {k, 1}), engine_, const_cast<float*>(A));
-    dnnl::memory b(md({k, n}, dt::f32, {1, k}), engine_, const_cast<float*>(B));
+    const dt in = bf16 ? dt::bf16 : dt::f32;
+    dnnl::memory a(md({m, k}, in, {k, 1}), engine_, const_cast<void*>(A));
+    dnnl::memory b(md({k, n}, in, {1, k}), engine_, const_cast<void*>(B));
     dnnl::memory c(md({m, n}, dt::f32, {ldc, 1}), engine_, C);
     // Each calling thread brings its own scratchpad: contexts on different threads may run the
     // same primitive at once, and oneDNN's library-owned scratchpad is shared between them.
@@ -81,15 +110,15 @@ class OneDnnMatmul {
     dnnl::memory::desc scratchpad;
   };
 
-  const Entry& primitive(int64_t m, int64_t n, int64_t k, int64_t ldc, int threads) {
+  const Entry& primitive(int64_t m, int64_t n, int64_t k, int64_t ldc, bool bf16, int threads) {
     std::lock_guard<std::mutex> lock(mu_);
-    const auto key = std::make_tuple(m, n, k, ldc, threads);
+    const auto key = std::make_tuple(m, n, k, ldc, bf16, threads);
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       using md = dnnl::memory::desc;
       using dt = dnnl::memory::data_type;
-      const dnnl::matmul::desc desc(md({m, k}, dt::f32, {k, 1}), md({k, n}, dt::f32, {1, k}),
-                                    md({m, n}, dt::f32, {ldc, 1}));
+      const dt in = bf16 ? dt::bf16 : dt::f32;
+      const dnnl::matmul::desc desc(md({m, k}, in, {k, 1}), md({k, n}, in, {1, k}), md({m, n}, dt::f32, {ldc, 1}));
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       const dnnl::matmul::primitive_desc pd(desc, attr, engine_);
@@ -100,7 +129,7 @@ class OneDnnMatmul {
 
   dnnl::engine engine_;
   std::mutex mu_;
-  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int>, Entry> cache_;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, bool, int>, Entry> cache_;
 };
 #endif
 
@@ -118,6 +147,23 @@ void matmul_chunk_dots(const float* X, int64_t m, const float* Wc, int64_t n_row
 
 }  // namespace
 
+bool matmul_uses_bf16(DType t) {
+#if defined(EMBER_WITH_ONEDNN)
+  // EMBER_GEMM=f32 keeps F32 arithmetic everywhere: outputs that do not depend on whether the CPU
+  // has BF16 units (reproducible greedy text across machines, exact comparisons with a reference).
+  static const bool native = [] {
+    const char* env = std::getenv("EMBER_GEMM");
+    if (env && std::strcmp(env, "f32") == 0) return false;
+    const CpuFeatures f = cpu_features();
+    return f.avx512bf16 || f.amx_bf16;
+  }();
+  return native && active_isa() == Isa::kAvx512 && (dtype_is_quantized(t) || t == DType::BF16);
+#else
+  (void)t;
+  return false;
+#endif
+}
+
 void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t m, float* Y,
             ThreadPool* pool) {
   if (m < kMinRowsForGemm) {
@@ -126,22 +172,33 @@ void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, 
   }
 #if defined(EMBER_WITH_ONEDNN)
   const int n_threads = pool ? pool->n_threads() : 1;
-  if (t == DType::F32) {
-    OneDnnMatmul::instance().run(X, static_cast<const float*>(W), Y, m, rows, cols, rows, n_threads);
+  const bool bf16 = matmul_uses_bf16(t);
+  if (t == DType::F32 && !bf16) {
+    OneDnnMatmul::instance().run(X, W, Y, m, rows, cols, rows, false, n_threads);
     return;
   }
+  const size_t elem = bf16 ? 2 : 4;
+  const void* A = X;
+  thread_local AlignedBuffer x_bf16;
+  if (bf16) {
+    if (x_bf16.size() < size_t(m * cols) * 2) x_bf16.reset(size_t(m * cols) * 2);
+    to_bf16(X, x_bf16.as<uint16_t>(), m * cols);
+    A = x_bf16.data();
+  }
+#else
+  const bool bf16 = false;
+  const size_t elem = 4;
 #endif
   thread_local AlignedBuffer scratch;
-  const size_t need = size_t(kChunkRows * cols) * sizeof(float);
+  const size_t need = size_t(kChunkRows * cols) * elem;
   if (scratch.size() < need) scratch.reset(need);
-  float* Wc = scratch.as<float>();
   for (int64_t r0 = 0; r0 < rows; r0 += kChunkRows) {
     const int64_t r1 = std::min(rows, r0 + kChunkRows);
-    decode_rows(t, W, cols, r0, r1, Wc, pool);
+    decode_rows(t, W, cols, r0, r1, scratch.data(), bf16, pool);
 #if defined(EMBER_WITH_ONEDNN)
-    OneDnnMatmul::instance().run(X, Wc, Y + r0, m, r1 - r0, cols, rows, n_threads);
+    OneDnnMatmul::instance().run(A, scratch.data(), Y + r0, m, r1 - r0, cols, rows, bf16, n_threads);
 #else
-    matmul_chunk_dots(X, m, Wc, r1 - r0, cols, Y + r0, rows, pool);
+    matmul_chunk_dots(X, m, scratch.as<float>(), r1 - r0, cols, Y + r0, rows, pool);
 #endif
   }
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "ember/core/tensor.h"
+#include "ember/kernels/isa.h"
 #include "kernels/kernel_table.h"
 
 namespace ember {
@@ -22,22 +23,22 @@ double measure_read_bandwidth(ThreadPool* pool, int64_t bytes, int reps) {
   parallel_for(pool, n, 1 << 16, [&](int64_t a, int64_t b) {
     for (int64_t i = a; i < b; ++i) p[i] = float(i & 7) * 0.125f;
   });
-  const auto dot = detail::active_kernels().dot_f32;
+  const auto read = detail::active_kernels().read_streams;
   std::atomic<float> sink{0};
   double best = 0;
   for (int r = 0; r < reps; ++r) {
     const double t0 = now_seconds();
     parallel_for(pool, n, 1 << 16, [&](int64_t a, int64_t b) {
-      // dot(p, p) streams each line from memory once; the second operand hits L1.
-      sink.store(sink.load() + dot(p + a, p + a, b - a));
+      sink.store(sink.load() + read(p + a, b - a));
     });
     best = std::max(best, double(bytes) / (now_seconds() - t0));
   }
   return best;
 }
 
-double measure_fma_peak(ThreadPool* pool) {
-  const auto probe = detail::active_kernels().fma_probe;
+namespace {
+
+double measure_peak(ThreadPool* pool, double (*probe)(int64_t, float*)) {
   float sink = 0;
   probe(100000, &sink);  // warm up (frequency ramp, AVX-512 license)
   const int n_threads = pool ? pool->n_threads() : 1;
@@ -56,6 +57,18 @@ double measure_fma_peak(ThreadPool* pool) {
     body(0, 1);
   }
   return flops.load() / (now_seconds() - t0);
+}
+
+}  // namespace
+
+double measure_fma_peak(ThreadPool* pool) { return measure_peak(pool, detail::active_kernels().fma_probe); }
+
+double measure_bf16_peak(ThreadPool* pool) {
+#if defined(EMBER_HAVE_X86_KERNELS)
+  if (cpu_features().avx512bf16) return measure_peak(pool, detail::avx512_bf16_probe);
+#endif
+  (void)pool;
+  return 0;
 }
 
 }  // namespace ember

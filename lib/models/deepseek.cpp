@@ -186,16 +186,15 @@ class DeepseekModel final : public Model {
       float* cache = kv.k(l);
       float* kv_new = cache + pos0 * lat;  // [c_kv | k_R] rows of this batch, written in place
       for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, xn + t * E, E, d.rms_norm_eps);
-      // Queries.
+      // Queries (through their low-rank latent when q_lora_rank > 0), and the compressed key/value
+      // latent with the shared RoPE key, straight into the cache: one pass over xn.
       if (d.q_lora_rank > 0) {
-        linear(L.wq_a, xn, n, cq, pool);
+        model_util::linear_many({{&L.wq_a, cq}, {&L.wkv_a, kv_new}}, xn, n, pool);
         for (int64_t t = 0; t < n; ++t) rmsnorm(cq + t * d.q_lora_rank, L.q_a_norm, cq + t * d.q_lora_rank, d.q_lora_rank, kLatentNormEps);
         linear(L.wq_b, cq, n, q, pool);
       } else {
-        linear(L.wq, xn, n, q, pool);
+        model_util::linear_many({{&L.wq, q}, {&L.wkv_a, kv_new}}, xn, n, pool);
       }
-      // The compressed key/value latent and the shared RoPE key, straight into the cache.
-      linear(L.wkv_a, xn, n, kv_new, pool);
       for (int64_t t = 0; t < n; ++t) {
         float* row = kv_new + t * lat;
         rmsnorm(row, L.kv_a_norm, row, R, kLatentNormEps);
@@ -336,8 +335,7 @@ class DeepseekModel final : public Model {
   static void ffn(const Tensor& wg, const Tensor& wu, const Tensor& wd, const float* x, int64_t m, float* gate, float* up,
                   float* y, ThreadPool* pool) {
     const int64_t f = wg.ne[1];
-    linear(wg, x, m, gate, pool);
-    linear(wu, x, m, up, pool);
+    model_util::linear_many({{&wg, gate}, {&wu, up}}, x, m, pool);
     swiglu(gate, up, gate, m * f);
     linear(wd, gate, m, y, pool);
   }

@@ -2,7 +2,9 @@
 // from a description and named weights; model.cpp picks the family and attaches the tokenizer.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
+#include <utility>
 
 #include "ember/models/model.h"
 #include "weights.h"
@@ -16,6 +18,10 @@ Result<std::unique_ptr<Model>> make_deepseek_model(const ModelDescription& d, st
 namespace model_util {
 // y (m x rows) = x (m x cols) W^T: matvec for one token, matmul for a batch.
 void linear(const Tensor& W, const float* x, int64_t m, float* y, ThreadPool* pool);
+// Several products of the same x (same column count, at most 8): y_j = x W_j^T. For one token one
+// parallel pass over all their rows (matvec_many); for a batch one matmul each.
+void linear_many(std::initializer_list<std::pair<const Tensor*, float*>> products, const float* x, int64_t m,
+                 ThreadPool* pool);
 // x[t] += b for each of m rows of n values.
 void add_bias(float* x, const float* b, int64_t m, int64_t n);
 // Row `id` of the embedding matrix as floats.

@@ -113,9 +113,7 @@ class LlamaModel final : public Model {
       float* v_new = v_cache + pos0 * KV;
       // Attention block.
       for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, xn + t * E, E, d.rms_norm_eps);
-      linear(L.wq, xn, n, q, pool);
-      linear(L.wk, xn, n, k_new, pool);
-      linear(L.wv, xn, n, v_new, pool);
+      model_util::linear_many({{&L.wq, q}, {&L.wk, k_new}, {&L.wv, v_new}}, xn, n, pool);
       if (L.bq) {
         add_bias(q, L.bq, n, Q);
         add_bias(k_new, L.bk, n, KV);
@@ -131,8 +129,7 @@ class LlamaModel final : public Model {
       for (int64_t i = 0; i < n * E; ++i) x[i] += xn[i];
       // Feed-forward block.
       for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.ffn_norm, xn + t * E, E, d.rms_norm_eps);
-      linear(L.w_gate, xn, n, gate, pool);
-      linear(L.w_up, xn, n, up, pool);
+      model_util::linear_many({{&L.w_gate, gate}, {&L.w_up, up}}, xn, n, pool);
       swiglu(gate, up, gate, n * d.n_ff);
       linear(L.w_down, gate, n, xn, pool);
       for (int64_t i = 0; i < n * E; ++i) x[i] += xn[i];

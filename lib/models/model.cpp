@@ -82,6 +82,18 @@ void linear(const Tensor& W, const float* x, int64_t m, float* y, ThreadPool* po
   }
 }
 
+void linear_many(std::initializer_list<std::pair<const Tensor*, float*>> products, const float* x, int64_t m,
+                 ThreadPool* pool) {
+  if (m != 1) {
+    for (const auto& [W, y] : products) linear(*W, x, m, y, pool);
+    return;
+  }
+  MatvecJob jobs[8];
+  int n = 0;
+  for (const auto& [W, y] : products) jobs[n++] = {W->dtype, W->data, W->ne[1], y};
+  matvec_many(jobs, n, products.begin()->first->ne[0], x, pool);
+}
+
 void add_bias(float* x, const float* b, int64_t m, int64_t n) {
   for (int64_t t = 0; t < m; ++t)
     for (int64_t i = 0; i < n; ++i) x[t * n + i] += b[i];

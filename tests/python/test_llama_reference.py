@@ -101,11 +101,14 @@ def test_logits_match_reference(name, tmp_path):
     ref = GgufLlama(str(path))
     want = ref.forward(PROMPT)
     span = want.max() - want.min()
-    # Whole prompt at once (GEMM), token by token (matvec through the cache), chunks of 5, 5, 3.
-    for batch, tol in ((len(PROMPT), 1e-4), (1, decode_tol), (5, decode_tol)):
-        got = ember_logits(path, PROMPT, tmp_path, batch)
+    # Whole prompt at once (GEMM, F32 arithmetic), token by token (matvec through the cache), chunks
+    # of 5, 5, 3; and the whole prompt with the GEMM this CPU makes fastest (BF16 operands for block
+    # and BF16 weights where the CPU has BF16 units: measured 1.7e-3 to 3.2e-3 of the range).
+    for batch, tol, exact in ((len(PROMPT), 1e-4, True), (1, decode_tol, True), (5, decode_tol, True),
+                              (len(PROMPT), 1e-2, False)):
+        got = ember_logits(path, PROMPT, tmp_path, batch, exact=exact)
         err = np.abs(got - want).max() / span
-        print(f"{name} batch {batch}: max |diff| = {err:.2e} of the logit range")
+        print(f"{name} batch {batch}{'' if exact else ' (fastest GEMM)'}: max |diff| = {err:.2e} of the logit range")
         assert err <= tol, f"{name}, batch {batch}: max abs diff {err:.3e} of the range > {tol}"
     if decode_tol <= 1e-4:
         want_ids = ref.greedy(PROMPT, 8)

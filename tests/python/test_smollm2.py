@@ -23,8 +23,10 @@ GENERATE = os.environ.get("EMBER_GENERATE_TOOL", "ember-generate")
 pytestmark = pytest.mark.skipif(not os.path.isfile(MODEL), reason="SmolLM2 GGUF not fetched (EMBER_SMOLLM2_GGUF)")
 
 
-def run(*args):
-    r = subprocess.run([GENERATE, "-m", MODEL, "-t", "2", *args], check=True, capture_output=True, text=True)
+def run(*args, exact=True):
+    # exact: F32 products (EMBER_GEMM=f32), so pinned answers do not depend on the CPU's BF16 units.
+    env = dict(os.environ, EMBER_GEMM="f32") if exact else {k: v for k, v in os.environ.items() if k != "EMBER_GEMM"}
+    r = subprocess.run([GENERATE, "-m", MODEL, "-t", "2", *args], check=True, capture_output=True, text=True, env=env)
     return r.stdout
 
 
@@ -72,9 +74,12 @@ def test_logits_match_numpy_reference(question, reference, tmp_path):
     tokens = chat_tokens(question)
     want = reference.forward(tokens)
     span = want.max() - want.min()
-    for batch, tol in ((len(tokens), 1e-4), (1, 5e-2)):
+    # The prompt at once with F32 products, token by token (8-bit activations), and at once with the
+    # fastest products (BF16 where the CPU has it: measured 0.6% of the range).
+    for batch, tol, exact in ((len(tokens), 1e-4, True), (1, 5e-2, True), (len(tokens), 2e-2, False)):
         out = tmp_path / "logits.f32"
-        run("--tokens", ",".join(map(str, tokens)), "-n", "0", "--batch", str(batch), "--logits-out", str(out))
+        run("--tokens", ",".join(map(str, tokens)), "-n", "0", "--batch", str(batch), "--logits-out", str(out),
+            exact=exact)
         got = np.fromfile(out, dtype=np.float32).reshape(len(tokens), -1)
         err = np.abs(got - want).max()
         print(f"SmolLM2 {question!r} batch {batch}: max abs diff {err:.4f} (logit range {span:.1f})")

@@ -23,10 +23,27 @@ float dot(DType t, const void* w_row, const float* x, int64_t n);
 void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, float* y,
             ThreadPool* pool = nullptr);
 
+// Several products of the same x (cols values) at once: jobs[j].y = W_j x. One parallel pass over
+// all their rows, and x quantized once per activation format: Q, K and V of a layer, or gate and up.
+struct MatvecJob {
+  DType t;
+  const void* W;
+  int64_t rows;
+  float* y;
+};
+void matvec_many(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* x, ThreadPool* pool = nullptr);
+
 // Y[i, r] = dot(row r of W, row i of X) for i in [0, m): the batched (prefill) product.
-// X is m x cols (row-major, F32), Y is m x rows. Uses oneDNN when built with it.
+// X is m x cols (row-major, F32), Y is m x rows. Uses oneDNN when built with it; fewer than 4 rows
+// run as matvecs.
 void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t m, float* Y,
             ThreadPool* pool = nullptr);
+
+// Whether matmul (m >= 4) with weights of type t rounds X and the weights to BF16 and accumulates
+// in F32: block-quantized and BF16 weights, with oneDNN, on CPUs that multiply BF16 natively
+// (AVX512-BF16, AMX), while the AVX-512 kernels are active, unless EMBER_GEMM=f32 (read once). The
+// added error is at most 2^-8 sum_i |w_i x_i| (both operands rounded to 8 significant bits).
+bool matmul_uses_bf16(DType t);
 
 // out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]   (w may be null: no gain)
 void rmsnorm(const float* x, const float* w, float* out, int64_t n, float eps);

@@ -8,12 +8,16 @@
 
 namespace ember {
 
-// Read bandwidth in bytes/s: every thread of `pool` sums its share of a `bytes` buffer (best of
-// `reps` passes). Use a buffer well beyond the last-level cache (256 MiB or more).
+// Read bandwidth in bytes/s: every thread of `pool` sums its share of a `bytes` buffer as four
+// prefetched streams (best of `reps` passes). Use a buffer well beyond the last-level cache (256 MiB
+// or more).
 double measure_read_bandwidth(ThreadPool* pool, int64_t bytes = int64_t(256) << 20, int reps = 3);
 
 // Peak F32 FMA rate in FLOP/s of the active ISA on every thread of `pool`.
 double measure_fma_peak(ThreadPool* pool);
+// Peak BF16 dot-product rate (vdpbf16ps, 4 FLOP per F32 lane) in FLOP/s on every thread of `pool`;
+// 0 on CPUs without AVX512-BF16. (AMX, where present, is faster still and not probed.)
+double measure_bf16_peak(ThreadPool* pool);
 
 // Seconds on a monotonic clock.
 double now_seconds();
