@@ -2,9 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
+#include "ember/core/quantize.h"
 #include "ember/kernels/kernels.h"
 #include "ember/kernels/reference.h"
+#include "kernels/kernel_table.h"
 #include "test_util.h"
 
 namespace ember {
@@ -16,6 +19,46 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i)
     ASSERT_NEAR(got[i], want[i], rel * (1.0 + std::fabs(want[i]))) << what << " at " << i << " of " << got.size();
+}
+
+// The per-ISA row decoders prefill uses against dequantize_row: equal, or (min formats, where one
+// fused step replaces the reference's multiply then add) within an ulp or two.
+TEST(Ops, DequantizeRowsMatchReference) {
+  test::EachIsa().run([](Isa) {
+    const detail::KernelTable& kt = detail::active_kernels();
+    for (DType t : kAllDTypes) {
+      const int64_t b = dtype_block_size(t);
+      for (int64_t n : {b, 3 * b, 7 * b, 29 * b}) {
+        const auto w = test::random_weights(t, 1, n, uint64_t(n) + 3);
+        std::vector<float> got(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+        dequantize_row(t, w.data(), want.data(), n);
+        kt.dequant[detail::dtype_slot(t)](w.data(), got.data(), n);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_NEAR(got[size_t(i)], want[size_t(i)], 3e-7 * std::fabs(want[size_t(i)]) + 1e-30)
+              << dtype_name(t) << " n=" << n << " at " << i;
+      }
+    }
+  });
+}
+
+TEST(Ops, Bf16RoundingIsToNearestEven) {
+  test::EachIsa().run([](Isa) {
+    const std::vector<float> x = test::random_floats(1001, 4);
+    std::vector<uint16_t> got(x.size());
+    detail::active_kernels().to_bf16(x.data(), got.data(), int64_t(x.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      // The nearest BF16 by comparing the two candidates (ties: even mantissa).
+      uint32_t u;
+      std::memcpy(&u, &x[i], 4);
+      const uint32_t lo = u & 0xFFFF0000u, hi = lo + 0x10000u;
+      float flo, fhi;
+      std::memcpy(&flo, &lo, 4);
+      std::memcpy(&fhi, &hi, 4);
+      const double dlo = std::fabs(double(x[i]) - flo), dhi = std::fabs(double(fhi) - x[i]);
+      const uint32_t want = dlo < dhi ? lo : dhi < dlo ? hi : ((lo >> 16) & 1) ? hi : lo;
+      ASSERT_EQ(got[i], uint16_t(want >> 16)) << "at " << i;
+    }
+  });
 }
 
 TEST(Ops, RmsnormMatchesReference) {

@@ -19,6 +19,8 @@ constexpr int dtype_slot(DType t) {
 }
 
 using DotFn = float (*)(const void* w_row, const float* x, int64_t n);
+// A row of n values of a dtype to F32: dequantize_row's results, compiled for the ISA.
+using DequantFn = void (*)(const void* src, float* dst, int64_t n);
 
 // Quantized weights meet 8-bit activations (qdot_impl.h): the activation vector is converted once
 // per product into the block format the weight type pairs with.
@@ -47,6 +49,8 @@ constexpr size_t act_bytes(ActFormat f, int64_t n) {
 struct KernelTable {
   Isa isa;
   DotFn dot[kNumDTypes];          // F32 activations, every dtype
+  DequantFn dequant[kNumDTypes];  // rows to F32 (prefill decodes weight chunks with it)
+  void (*to_bf16)(const float* src, uint16_t* dst, int64_t n);  // round to nearest even
   QDotFn qdot[kNumDTypes];        // 8-bit activations, null where a dtype has no such path
   QDotPairFn qdot_pair[kNumDTypes];  // optional: two rows at once (matvec pairs distant rows)
   ActFormat act[kNumDTypes];      // the activation format each qdot takes

@@ -46,6 +46,13 @@ const KernelTable& avx512_kernels() {
     wide(DType::Q6_K, qdot_k_one<Q6K>, qdot_k_pair<Q6K>, ActFormat::kQ8x256);
     wide(DType::Q2_K, qdot_k_one<K2<false>>, qdot_k_pair<K2<false>>, ActFormat::kQ8x256K2);
     wide(DType::Q3_K, qdot_k_one<K2<true>>, qdot_k_pair<K2<true>>, ActFormat::kQ8x256K2);
+    k.dequant[dtype_slot(DType::Q4_0)] = dequant_nibbles<BlockQ4_0, false, 8>;
+    k.dequant[dtype_slot(DType::Q4_1)] = dequant_nibbles<BlockQ4_1, true, 0>;
+    k.dequant[dtype_slot(DType::Q5_0)] = dequant_nibbles<BlockQ5_0, false, 16>;
+    k.dequant[dtype_slot(DType::Q5_1)] = dequant_nibbles<BlockQ5_1, true, 0>;
+    k.dequant[dtype_slot(DType::Q8_0)] = dequant_q8_0;
+    k.dequant[dtype_slot(DType::Q4_K)] = dequant_q4_k;
+    k.dequant[dtype_slot(DType::Q6_K)] = dequant_q6_k;
     k.quantize_act[int(ActFormat::kQ8x256K4)] = quantize_act_256_runs<kRunsK4>;
     k.quantize_act[int(ActFormat::kQ8x256K2)] = quantize_act_256_runs<kRunsK2>;
     k.quantize_act[int(ActFormat::kQ8x128)] = quantize_act_128;

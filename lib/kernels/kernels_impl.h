@@ -299,6 +299,19 @@ double fma_probe(int64_t iters, float* sink) {
   return 2.0 * double(kChains) * double(S::N) * double(iters);
 }
 
+// F32 -> BF16, rounding to nearest even (finite values); written so the compiler vectorizes it.
+inline void f32_to_bf16_row(const float* src, uint16_t* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, src + i, 4);
+    dst[i] = uint16_t((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+  }
+}
+
+inline void copy_f32_row(const void* src, float* dst, int64_t n) { std::memcpy(dst, src, size_t(n) * sizeof(float)); }
+inline void f16_row(const void* src, float* dst, int64_t n) { f16_to_f32_n(static_cast<const uint16_t*>(src), dst, n); }
+inline void bf16_row(const void* src, float* dst, int64_t n) { bf16_to_f32_n(static_cast<const uint16_t*>(src), dst, n); }
+
 template <class A>
 detail::KernelTable make_kernel_table(Isa isa) {
   detail::KernelTable t{};
@@ -317,6 +330,20 @@ detail::KernelTable make_kernel_table(Isa isa) {
   t.dot[dtype_slot(DType::Q4_K)] = dot_row_blocks<A, BlockQ4_K, kQK_K>;
   t.dot[dtype_slot(DType::Q5_K)] = dot_row_blocks<A, BlockQ5_K, kQK_K>;
   t.dot[dtype_slot(DType::Q6_K)] = dot_row_blocks<A, BlockQ6_K, kQK_K>;
+  t.to_bf16 = f32_to_bf16_row;
+  t.dequant[dtype_slot(DType::F32)] = copy_f32_row;
+  t.dequant[dtype_slot(DType::F16)] = f16_row;
+  t.dequant[dtype_slot(DType::BF16)] = bf16_row;
+  t.dequant[dtype_slot(DType::Q8_0)] = decode_row<BlockQ8_0>;
+  t.dequant[dtype_slot(DType::Q4_0)] = decode_row<BlockQ4_0>;
+  t.dequant[dtype_slot(DType::Q4_1)] = decode_row<BlockQ4_1>;
+  t.dequant[dtype_slot(DType::Q5_0)] = decode_row<BlockQ5_0>;
+  t.dequant[dtype_slot(DType::Q5_1)] = decode_row<BlockQ5_1>;
+  t.dequant[dtype_slot(DType::Q2_K)] = decode_row<BlockQ2_K>;
+  t.dequant[dtype_slot(DType::Q3_K)] = decode_row<BlockQ3_K>;
+  t.dequant[dtype_slot(DType::Q4_K)] = decode_row<BlockQ4_K>;
+  t.dequant[dtype_slot(DType::Q5_K)] = decode_row<BlockQ5_K>;
+  t.dequant[dtype_slot(DType::Q6_K)] = decode_row<BlockQ6_K>;
   using detail::ActFormat;
   auto int8_path = [&](DType dt, detail::QDotFn f, ActFormat fmt) {
     t.qdot[dtype_slot(dt)] = f;

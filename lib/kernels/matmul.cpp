@@ -34,31 +34,24 @@ namespace {
 constexpr int64_t kChunkRows = 512;  // rows decoded at a time: 512 x 896 F32 = 1.8 MiB
 constexpr int64_t kMinRowsForGemm = 4;  // below this, m matvecs read the weights no more often
 
-// F32 -> BF16, rounding to nearest even (the values are finite).
-void to_bf16(const float* src, uint16_t* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, src + i, 4);
-    dst[i] = uint16_t((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
-  }
-}
-
 // Decodes rows [r0, r1) of W into dst (row-major, cols wide; F32, or BF16 when bf16). With oneDNN
 // the decode runs on the same OpenMP threads as the GEMM: handing the cores back and forth between
 // our pool and OpenMP's (each spins a while before sleeping) costs more than the decode itself.
 void decode_rows(DType t, const void* W, int64_t cols, int64_t r0, int64_t r1, void* dst, bool bf16, ThreadPool* pool) {
   const size_t rb = row_bytes(t, cols);
+  const detail::KernelTable& kt = detail::active_kernels();
+  const detail::DequantFn dequant = kt.dequant[detail::dtype_slot(t)];
   auto decode = [&](int64_t a, int64_t b) {
     thread_local std::vector<float> row;
     if (bf16 && row.size() < size_t(cols)) row.resize(size_t(cols));
     for (int64_t r = a; r < b; ++r) {
       const char* src = static_cast<const char*>(W) + size_t(r0 + r) * rb;
       if (!bf16) {
-        dequantize_row(t, src, static_cast<float*>(dst) + r * cols, cols);
+        dequant(src, static_cast<float*>(dst) + r * cols, cols);
         continue;
       }
-      dequantize_row(t, src, row.data(), cols);
-      to_bf16(row.data(), static_cast<uint16_t*>(dst) + r * cols, cols);
+      dequant(src, row.data(), cols);
+      kt.to_bf16(row.data(), static_cast<uint16_t*>(dst) + r * cols, cols);
     }
   };
 #if defined(EMBER_WITH_ONEDNN)
@@ -182,7 +175,7 @@ void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, 
   thread_local AlignedBuffer x_bf16;
   if (bf16) {
     if (x_bf16.size() < size_t(m * cols) * 2) x_bf16.reset(size_t(m * cols) * 2);
-    to_bf16(X, x_bf16.as<uint16_t>(), m * cols);
+    detail::active_kernels().to_bf16(X, x_bf16.as<uint16_t>(), m * cols);
     A = x_bf16.data();
   }
 #else

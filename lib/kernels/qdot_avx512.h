@@ -470,6 +470,100 @@ void qdot_k_pair(const void* w0, const void* w1, const void* xa, int64_t n, floa
   qdot_k_rows<K, 2>(rows, static_cast<const ActQ8_256*>(xa), n, out);
 }
 
+// ---- dequantization to F32 (prefill decodes weight chunks with these) -----------------------------
+//
+// Each equals dequantize_row's result: w = d (q - z) is computed as d q - d z with one rounding, the
+// same value as the reference's d * (q - z) (q - z and d z are exact); min formats (d q + m) round
+// once where the reference rounds twice, within an ulp (tested).
+
+inline __m512 bytes_to_ps(__m128i b) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)); }
+inline __m512 sbytes_to_ps(__m128i b) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b)); }
+
+template <class B, bool kMin, int kZero>
+void dequant_nibbles(const void* src, float* y, int64_t n) {
+  const auto* b = static_cast<const B*>(src);
+  const __m128i m4 = _mm_set1_epi8(0xF);
+  for (int64_t i = 0; i < n / kQK; ++i, y += kQK) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].qs));
+    __m128i lo = _mm_and_si128(q, m4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), m4);
+    if constexpr (requires { b[i].qh; }) {
+      uint32_t qh;
+      std::memcpy(&qh, b[i].qh, 4);
+      lo = _mm_mask_add_epi8(lo, __mmask16(qh), lo, _mm_set1_epi8(0x10));
+      hi = _mm_mask_add_epi8(hi, __mmask16(qh >> 16), hi, _mm_set1_epi8(0x10));
+    }
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(b[i].d));
+    __m512 c;
+    if constexpr (kMin) {
+      c = _mm512_set1_ps(_cvtsh_ss(b[i].m));
+    } else {
+      c = _mm512_set1_ps(-float(kZero) * _cvtsh_ss(b[i].d));
+    }
+    _mm512_storeu_ps(y, _mm512_fmadd_ps(bytes_to_ps(lo), d, c));
+    _mm512_storeu_ps(y + 16, _mm512_fmadd_ps(bytes_to_ps(hi), d, c));
+  }
+}
+
+void dequant_q8_0(const void* src, float* y, int64_t n) {
+  const auto* b = static_cast<const BlockQ8_0*>(src);
+  for (int64_t i = 0; i < n / kQK; ++i, y += kQK) {
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(b[i].d));
+    _mm512_storeu_ps(y, _mm512_mul_ps(sbytes_to_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].qs))), d));
+    _mm512_storeu_ps(y + 16, _mm512_mul_ps(sbytes_to_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].qs + 16))), d));
+  }
+}
+
+void dequant_q4_k(const void* src, float* y, int64_t n) {
+  const auto* b = static_cast<const BlockQ4_K*>(src);
+  const __m128i m4 = _mm_set1_epi8(0xF);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = _cvtsh_ss(b[i].d), dmin = _cvtsh_ss(b[i].dmin);
+    for (int c = 0; c < 4; ++c) {  // chunk c: 32 bytes, low nibbles group 2c, high nibbles group 2c + 1
+      for (int half = 0; half < 2; ++half) {
+        uint8_t sc, m;
+        k4_scale_min(2 * c + half, b[i].scales, &sc, &m);
+        // (d * sc) * q - (dmin * m): the reference's two products, then one fused step.
+        const __m512 ds = _mm512_set1_ps(d * float(sc)), dm = _mm512_set1_ps(-(dmin * float(m)));
+        for (int part = 0; part < 2; ++part) {
+          const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].qs + 32 * c + 16 * part));
+          const __m128i v = half ? _mm_and_si128(_mm_srli_epi16(q, 4), m4) : _mm_and_si128(q, m4);
+          _mm512_storeu_ps(y + 64 * c + 32 * half + 16 * part, _mm512_fmadd_ps(bytes_to_ps(v), ds, dm));
+        }
+      }
+    }
+    y += kQK_K;
+  }
+}
+
+void dequant_q6_k(const void* src, float* y, int64_t n) {
+  const auto* b = static_cast<const BlockQ6_K*>(src);
+  const __m128i m4 = _mm_set1_epi8(0xF), m2 = _mm_set1_epi8(3), z = _mm_set1_epi8(32);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = _cvtsh_ss(b[i].d);
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = b[i].ql + 64 * h;
+      const uint8_t* qh = b[i].qh + 32 * h;
+      const int8_t* sc = b[i].scales + 8 * h;
+      for (int part = 0; part < 2; ++part) {  // 16 values l of each of the four runs
+        const __m128i l0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ql + 16 * part));
+        const __m128i l1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ql + 32 + 16 * part));
+        const __m128i hb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qh + 16 * part));
+        const __m128i q[4] = {
+            _mm_or_si128(_mm_and_si128(l0, m4), _mm_slli_epi16(_mm_and_si128(hb, m2), 4)),
+            _mm_or_si128(_mm_and_si128(l1, m4), _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 2), m2), 4)),
+            _mm_or_si128(_mm_and_si128(_mm_srli_epi16(l0, 4), m4), _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 4), m2), 4)),
+            _mm_or_si128(_mm_and_si128(_mm_srli_epi16(l1, 4), m4), _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 6), m2), 4))};
+        for (int k = 0; k < 4; ++k) {
+          // (d * scale) * (q - 32), as the reference rounds it.
+          const __m512 ds = _mm512_set1_ps(d * float(sc[part + 2 * k]));
+          _mm512_storeu_ps(y + 128 * h + 32 * k + 16 * part, _mm512_mul_ps(sbytes_to_ps(_mm_sub_epi8(q[k], z)), ds));
+        }
+      }
+    }
+    y += kQK_K;
+  }
+}
+
 template <class F>
 float qdot_one(const void* w, const void* xa, int64_t n) {
   const uint8_t* row = static_cast<const uint8_t*>(w);

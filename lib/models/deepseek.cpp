@@ -147,7 +147,9 @@ class DeepseekModel final : public Model {
   size_t scratch_bytes(int64_t n_batch) const override {
     const ModelDescription& d = desc_;
     const int64_t H = d.n_head, lat = d.kv_lora_rank + d.qk_rope_head_dim;
-    const int64_t ff = std::max({d.n_ff, d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1), d.moe_ff});
+    // gate and up also hold the per-head products' gathered inputs and outputs (per_head).
+    const int64_t ff = std::max({d.n_ff, d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1), d.moe_ff, d.kv_lora_rank,
+                                 d.qk_nope_head_dim, d.v_head_dim});
     const int64_t per_token = 5 * d.n_embd + std::max<int64_t>(d.q_lora_rank, 1) + H * (d.qk_nope_head_dim + d.qk_rope_head_dim) +
                               2 * H * lat + H * d.v_head_dim + 2 * ff + 2 * d.n_expert + 2 * d.n_expert_used;
     return size_t(n_batch * per_token) * sizeof(float) + 16 * kTensorAlignment;
@@ -162,7 +164,9 @@ class DeepseekModel final : public Model {
 
     model_util::ScratchArena arena(scratch);
     auto take = [&](int64_t floats) { return arena.take(floats); };
-    const int64_t ff = std::max({d.n_ff, d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1), d.moe_ff});
+    // gate and up also hold the per-head products' gathered inputs and outputs (per_head).
+    const int64_t ff = std::max({d.n_ff, d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1), d.moe_ff, d.kv_lora_rank,
+                                 d.qk_nope_head_dim, d.v_head_dim});
     float* x = take(n * E);
     float* xn = take(n * E);
     float* tmp = take(n * E);
@@ -202,18 +206,14 @@ class DeepseekModel final : public Model {
         rope(q + t * H * QW + nope, H, QW, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
       }
       // Absorb W_UK: each head's query becomes [W_UK,h^T q_C,h | q_R,h] in the latent space.
+      per_head(L.wk_b, q, QW, q_lat, lat, n, gate, up, pool);
       for (int64_t t = 0; t < n; ++t)
-        for (int64_t h = 0; h < H; ++h) {
-          const float* qh = q + (t * H + h) * QW;
-          float* out = q_lat + (t * H + h) * lat;
-          linear(L.wk_b[size_t(h)], qh, 1, out, nullptr);
-          std::memcpy(out + R, qh + nope, size_t(rdim) * sizeof(float));
-        }
+        for (int64_t h = 0; h < H; ++h)
+          std::memcpy(q_lat + (t * H + h) * lat + R, q + (t * H + h) * QW + nope, size_t(rdim) * sizeof(float));
       // One shared latent "head" serves as key (all lat values) and value (its first R values).
       const AttentionShape shape{n, pos0 + n, H, 1, lat, pos0, lat, scale_};
       attention(q_lat, cache, cache, att, shape, pool);
-      for (int64_t t = 0; t < n; ++t)
-        for (int64_t h = 0; h < H; ++h) linear(L.wv_b[size_t(h)], att + (t * H + h) * lat, 1, o + (t * H + h) * V, nullptr);
+      per_head(L.wv_b, att, lat, o, V, n, gate, up, pool);
       linear(L.wo, o, n, tmp, pool);
       for (int64_t i = 0; i < n * E; ++i) x[i] += tmp[i];
 
@@ -329,6 +329,30 @@ class DeepseekModel final : public Model {
       }
     }
     return Status::ok();
+  }
+
+  // out[(t H + h) * out_stride ..] = W_h in[(t H + h) * in_stride ..] for every token t < n and head
+  // h < H: the absorbed per-head products. One token: the heads split across threads. A batch: per
+  // head one matmul over the batch's rows, gathered into `gathered` and scattered from `product`
+  // (scratch of n x cols and n x rows floats).
+  static void per_head(const std::vector<Tensor>& w, const float* in, int64_t in_stride, float* out, int64_t out_stride,
+                       int64_t n, float* gathered, float* product, ThreadPool* pool) {
+    const int64_t H = int64_t(w.size());
+    if (n == 1) {
+      parallel_for(pool, H, 1, [&](int64_t h0, int64_t h1) {
+        for (int64_t h = h0; h < h1; ++h) linear(w[size_t(h)], in + h * in_stride, 1, out + h * out_stride, nullptr);
+      });
+      return;
+    }
+    for (int64_t h = 0; h < H; ++h) {
+      const Tensor& W = w[size_t(h)];
+      const int64_t cols = W.ne[0], rows = W.ne[1];
+      for (int64_t t = 0; t < n; ++t)
+        std::memcpy(gathered + t * cols, in + (t * H + h) * in_stride, size_t(cols) * sizeof(float));
+      linear(W, gathered, n, product, pool);
+      for (int64_t t = 0; t < n; ++t)
+        std::memcpy(out + (t * H + h) * out_stride, product + t * rows, size_t(rows) * sizeof(float));
+    }
   }
 
   // y = W_down (silu(W_gate x) * W_up x) for m rows of x.
