@@ -18,7 +18,7 @@ struct RandomModel : SyntheticModel {
   std::string write(const std::string& name) const {
     const std::string path = ::testing::TempDir() + "/ember-" + name + "-" + std::to_string(::getpid()) + ".gguf";
     const Status s = SyntheticModel::write(path);
-    EXPECT_TRUE(s.ok()) << s.to_string();
+    EXPECT_TRUE(s.is_ok()) << s.to_string();
     return path;
   }
 };

@@ -40,6 +40,16 @@ Vocab synthetic_vocab(int64_t n) {
 
 }  // namespace
 
+DType storable_type(DType t, int64_t cols) {
+  if (cols % dtype_block_size(t) == 0) return t;
+  // llama.cpp's fallbacks for rows the 256-value K blocks do not divide (Qwen2.5-0.5B's 896).
+  switch (t) {
+    case DType::Q4_K: return DType::Q5_0;
+    case DType::Q5_K: return DType::Q5_1;
+    default: return DType::Q8_0;
+  }
+}
+
 Status SyntheticModel::write(const std::string& path) const {
   gguf::GgufWriter w;
   using gguf::Value;
@@ -82,7 +92,8 @@ Status SyntheticModel::write(const std::string& path) const {
   Status st;
   uint64_t s = seed;
   auto mat = [&](const std::string& name, std::vector<int64_t> ne, DType t) {
-    if (name == omit || !st.ok()) return;
+    if (name == omit || !st.is_ok()) return;
+    t = storable_type(t, ne[0]);
     int64_t rows = 1;
     for (size_t i = 1; i < ne.size(); ++i) rows *= ne[i];
     const int64_t cols = ne[0];
@@ -97,7 +108,7 @@ Status SyntheticModel::write(const std::string& path) const {
     st = w.add_tensor(name, t, ne, q.data());
   };
   auto vec = [&](const std::string& name, int64_t len, float center) {
-    if (name == omit || !st.ok()) return;
+    if (name == omit || !st.is_ok()) return;
     std::vector<float> x = normal_floats(len, ++s, 0.1f);
     for (float& f : x) f += center;
     std::vector<uint8_t>& q = store.emplace_back(size_t(len) * 4);
@@ -153,7 +164,7 @@ Status SyntheticModel::write(const std::string& path) const {
       mat(p + "ffn_down_shexp.weight", {moe_ff * n_shared, n_embd}, T);
     }
   }
-  if (!st.ok()) return st;
+  if (!st.is_ok()) return st;
   return w.write(path);
 }
 

@@ -36,6 +36,10 @@ struct SyntheticModel {
   Status write(const std::string& path) const;
 };
 
+// t, or the type llama.cpp's quantizer falls back to when rows of `cols` values do not fit t's
+// blocks (Q4_K -> Q5_0, Q5_K -> Q5_1, other K types -> Q8_0). The writer applies it per matrix.
+DType storable_type(DType t, int64_t cols);
+
 // The shapes ember-bench measures, in dtype t (layers: 0 keeps the real count).
 SyntheticModel qwen25_05b_shape(DType t);
 SyntheticModel qwen25_15b_shape(DType t);
