@@ -4,6 +4,7 @@
 //   ember-bench [--models 0.5b,1.5b,ds] [--types f16,q8_0,q4_0,q4_k] [-p 128,512] [-n 64] [-t 1,2]
 //               [-r REPS] [-b N_BATCH] [--dir DIR] [--keep] [-o FILE.json] [--svg FILE.svg]
 //   ember-bench -m FILE.gguf [-p ...] [-n ...] [-t ...] [-r ...] [-o ...] [--svg ...]
+//   ember-bench --svg-from FILE.json --svg FILE.svg      (redraw the chart of an earlier run)
 //
 // Without -m it writes deterministic synthetic models with the exact shapes of Qwen2.5-0.5B,
 // Qwen2.5-1.5B and a 4-layer slice of DeepSeek-V2-Lite (tests/support/synthetic_model.h) into DIR
@@ -52,7 +53,8 @@ namespace {
   std::fprintf(stderr,
                "usage: ember-bench [--models 0.5b,1.5b,ds] [--types f16,q8_0,q4_0,q4_k] [-p 128,512] [-n 64] [-t 1,2]\n"
                "                   [-r REPS] [-b N_BATCH] [--dir DIR] [--keep] [-o FILE.json] [--svg FILE.svg]\n"
-               "       ember-bench -m FILE.gguf [-p ...] [-n ...] [-t ...] [-r ...] [-o ...] [--svg ...]\n");
+               "       ember-bench -m FILE.gguf [-p ...] [-n ...] [-t ...] [-r ...] [-o ...] [--svg ...]\n"
+               "       ember-bench --svg-from FILE.json --svg FILE.svg\n");
   std::exit(2);
 }
 
@@ -371,15 +373,16 @@ std::string svg_chart(const json& models, const std::vector<int64_t>& threads) {
       top = std::max(top, median(tps));
     }
   }
-  const int bar_w = 26, gap = 22, h = 260, left = 50, bottom = 110;
+  const int bar_w = 26, gap = 22, h = 260, left = 50, bottom = 110, margin_top = 56;
   const int group_w = int(threads.size()) * bar_w + gap;
-  const int width = left + int(groups.size()) * group_w + 20, height = h + bottom + 40;
+  const int width = left + int(groups.size()) * group_w + 20, height = margin_top + h + bottom;
   const char* colors[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759"};
   std::ostringstream s;
   s << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
     << "' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' fill='white'/>\n"
-    << "<text x='" << left << "' y='18' font-size='14'>Ember decode tokens/s (label: fraction of measured read bandwidth)</text>\n";
-  const int y0 = 30 + h;
+    << "<text x='" << left << "' y='18' font-size='14'>Ember decode tokens/s, median over prompt sizes (below: fraction "
+       "of measured read bandwidth)</text>\n";
+  const int y0 = margin_top + h;
   s << "<line x1='" << left << "' y1='" << y0 << "' x2='" << width - 10 << "' y2='" << y0 << "' stroke='black'/>\n";
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const int gx = left + int(gi) * group_w;
@@ -398,8 +401,8 @@ std::string svg_chart(const json& models, const std::vector<int64_t>& threads) {
       << "</text>\n";
   }
   for (size_t ti = 0; ti < threads.size(); ++ti)
-    s << "<rect x='" << width - 110 << "' y='" << 30 + 16 * ti << "' width='10' height='10' fill='" << colors[ti % 4]
-      << "'/><text x='" << width - 95 << "' y='" << 39 + 16 * ti << "'>" << threads[ti] << " thread"
+    s << "<rect x='" << width - 110 << "' y='" << 6 + 16 * ti << "' width='10' height='10' fill='" << colors[ti % 4]
+      << "'/><text x='" << width - 95 << "' y='" << 15 + 16 * ti << "'>" << threads[ti] << " thread"
       << (threads[ti] > 1 ? "s" : "") << "</text>\n";
   s << "</svg>\n";
   return s.str();
@@ -409,7 +412,7 @@ std::string svg_chart(const json& models, const std::vector<int64_t>& threads) {
 
 int main(int argc, char** argv) {
   Options o;
-  std::string model_file, child_file, dir = "ember-bench-models", json_out, svg_out;
+  std::string model_file, child_file, dir = "ember-bench-models", json_out, svg_out, svg_from;
   std::vector<std::string> models{"0.5b", "1.5b", "ds"}, types{"f16", "q8_0", "q4_0", "q4_k"};
   bool keep = false;
   for (int i = 1; i < argc; ++i) {
@@ -431,10 +434,23 @@ int main(int argc, char** argv) {
     else if (a == "--keep") keep = true;
     else if (a == "-o") json_out = next();
     else if (a == "--svg") svg_out = next();
+    else if (a == "--svg-from") svg_from = next();
     else if (a == "-h" || a == "--help") usage("benchmarks prefill and decode");
     else usage("unknown argument " + a);
   }
   if (!child_file.empty()) return run_child(child_file, o);
+  if (!svg_from.empty()) {  // redraw the chart of an earlier run's JSON
+    std::ifstream in(svg_from);
+    const json all = json::parse(in, nullptr, false);
+    if (all.is_discarded() || !all.is_array() || svg_out.empty()) usage("--svg-from FILE.json needs a JSON written by -o, and --svg");
+    std::vector<int64_t> threads;
+    for (const json& m : all)
+      for (const json& r : m["records"])
+        if (std::find(threads.begin(), threads.end(), r["threads"].get<int64_t>()) == threads.end())
+          threads.push_back(r["threads"].get<int64_t>());
+    std::ofstream(svg_out) << svg_chart(all, threads);
+    return 0;
+  }
 
   const std::string self = "/proc/self/exe";
   char exe[4096];
