@@ -270,37 +270,49 @@ void quantize_act_256_runs(const float* x, void* out, int64_t n) {
   }
 }
 
-// Word indices spreading 16-value group scales (int16, groups 0..15 of a 128-bit table) over the
-// 32 int16 lanes of register k: lanes 8t..8t+7 hold the products of values 16t..16t+15 of the
-// register, i.e. of group 2 run + (t % 2) of the run in half t / 2.
-template <const int (&kRuns)[4][2], int kGroupValues>
-struct ScaleIndex {
+// pshufb indices spreading byte scales (broadcast to every 128-bit lane) over the int16 words of a
+// superblock's four registers: after vpmaddubsw each 128-bit lane holds the 8 pair sums of a single
+// group, kGroups[register][lane]. Each word gets its group's byte in the low byte (the high byte
+// zeroed: unsigned scales) or, kHigh, in the high byte (the low byte zeroed; an arithmetic shift
+// right by 8 then extends the sign).
+template <const int (&kGroups)[4][4], bool kHigh>
+struct ScaleShuffle {
   struct Table {
-    alignas(64) int16_t v[4][32];
+    alignas(64) int8_t v[4][64];
   };
   static constexpr Table make() {
     Table t{};
-    for (int k = 0; k < 4; ++k)
-      for (int l = 0; l < 32; ++l) {
-        const int value = 32 * kRuns[k][l / 16] + 2 * (l % 16);  // first value lane l covers
-        t.v[k][l] = int16_t(value / kGroupValues);
-      }
+    for (int j = 0; j < 4; ++j)
+      for (int i = 0; i < 64; ++i) t.v[j][i] = int8_t((i % 2 == 1) == kHigh ? kGroups[j][i / 16] : -128);  // -128: zero
     return t;
   }
   static constexpr Table kTable = make();
 };
+// Groups per register and 128-bit lane: Q2_K/Q3_K (16-value groups in kRunsK2 order), Q4_K/Q5_K
+// (32-value groups in kRunsK4 order), Q6_K (16-value groups in value order).
+constexpr int kGroupsK2[4][4] = {{0, 1, 8, 9}, {2, 3, 10, 11}, {4, 5, 12, 13}, {6, 7, 14, 15}};
+constexpr int kGroupsK4[4][4] = {{0, 0, 2, 2}, {1, 1, 3, 3}, {4, 4, 6, 6}, {5, 5, 7, 7}};
+constexpr int kGroupsQ6[4][4] = {{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}, {12, 13, 14, 15}};
 
-// Sum over registers of maddwd(maddubs(codes_k, x_k), scales_k), scales from a table of 16 int16.
-template <const int (&kRuns)[4][2], int kGroupValues>
-inline __m512i k_isum(const __m512i codes[4], const int8_t* x, __m128i scales16_lo, __m128i scales16_hi) {
-  const __m512i table = _mm512_inserti32x4(_mm512_castsi128_si512(scales16_lo), scales16_hi, 1);
+// sum_k maddwd(maddubs(codes_k, x_k), scales spread from `bytes` (16 byte scales, or 8 repeated)).
+template <const int (&kGroups)[4][4], bool kSigned>
+inline __m512i k_isum_bytes(const __m512i codes[4], const int8_t* x, __m128i bytes) {
+  const __m512i all = _mm512_broadcast_i32x4(bytes);
   __m512i isum = _mm512_setzero_si512();
   for (int k = 0; k < 4; ++k) {
-    const __m512i sc = _mm512_permutexvar_epi16(_mm512_load_si512(ScaleIndex<kRuns, kGroupValues>::kTable.v[k]), table);
+    __m512i sc = _mm512_shuffle_epi8(all, _mm512_load_si512(ScaleShuffle<kGroups, kSigned>::kTable.v[k]));
+    if constexpr (kSigned) sc = _mm512_srai_epi16(sc, 8);
     const __m512i pairs = _mm512_maddubs_epi16(codes[k], _mm512_loadu_si512(x + 64 * k));
     isum = _mm512_add_epi32(isum, _mm512_madd_epi16(pairs, sc));
   }
   return isum;
+}
+
+inline int32_t hsum8_i32(__m256i v) {
+  __m128i r = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  r = _mm_add_epi32(r, _mm_unpackhi_epi64(r, r));
+  r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 1));
+  return _mm_cvtsi128_si32(r);
 }
 
 // A byte mask: lo_bit in every byte of the low half, hi_bit in the high half.
@@ -339,7 +351,6 @@ struct K4 {  // Q4_K (and Q5_K): 8 groups of 32, w = d sc_g q - dmin m_g
     constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
     const uint64_t sc = uint64_t(w0 & k6) | uint64_t((w2 & k4) | (((w0 >> 6) & k2) << 4)) << 32;
     const uint64_t mn = uint64_t(w1 & k6) | uint64_t(((w2 >> 4) & k4) | (((w1 >> 6) & k2) << 4)) << 32;
-    const __m128i sc16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc)));
     const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mn)));
 
     const __m512i m4 = _mm512_set1_epi8(0xF);
@@ -355,7 +366,7 @@ struct K4 {  // Q4_K (and Q5_K): 8 groups of 32, w = d sc_g q - dmin m_g
         codes[k] = _mm512_mask_add_epi8(codes[k], bits, codes[k], sixteen);
       }
     }
-    const __m512i isum = k_isum<kRunsK4, 32>(codes, a.qs, sc16, sc16);
+    const __m512i isum = k_isum_bytes<kGroupsK4, false>(codes, a.qs, _mm_cvtsi64_si128(int64_t(sc)));
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(half_to_float(b.d) * a.d), acc);
     // Sums of the 8 runs of 32 activation codes, from the 16 sums of 16.
     const __m128i bs_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums));
@@ -380,13 +391,12 @@ struct Q6K {  // 16 groups of 16, w = d sc_g (q - 32); natural activation order
       codes[2 * h] = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_slli_epi16(top_lo, 4));
       codes[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_slli_epi16(top_hi, 4));
     }
-    const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
-    static constexpr int kNatural[4][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7}};
-    const __m512i isum = k_isum<kNatural, 16>(codes, a.qs, _mm256_castsi256_si128(s16), _mm256_extracti128_si256(s16, 1));
+    const __m128i s8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
+    const __m512i isum = k_isum_bytes<kGroupsQ6, true>(codes, a.qs, s8);
     const float d = half_to_float(b.d) * a.d;
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d), acc);
-    const int32_t zsum = dot8_i16(_mm256_castsi256_si128(s16), _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums))) +
-                         dot8_i16(_mm256_extracti128_si256(s16, 1), _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8)));
+    const int32_t zsum =
+        hsum8_i32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(s8), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))));
     off += d * 32.0f * float(zsum);
   }
 };
@@ -419,19 +429,17 @@ struct K2 {  // Q2_K: w = d sc_g q - dmin m_g;  Q3_K: w = d sc_g (q - 4), q's th
     } else {
       sc8 = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), _mm_set1_epi8(0xF));
     }
-    const __m128i sc_lo = _mm_cvtepi8_epi16(sc8), sc_hi = _mm_cvtepi8_epi16(_mm_unpackhi_epi64(sc8, sc8));
-    const __m512i isum = k_isum<kRunsK2, 16>(codes, a.qs, sc_lo, sc_hi);
+    const __m512i isum = k_isum_bytes<kGroupsK2, kHighBit>(codes, a.qs, sc8);
     const float d = half_to_float(b.d) * a.d;
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d), acc);
-    const __m128i bs_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums));
-    const __m128i bs_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8));
+    // The zero-point (Q3_K) or min (Q2_K) term: 16 group factors against the 16 activation sums.
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
     if constexpr (kHighBit) {
-      off += d * 4.0f * float(dot8_i16(sc_lo, bs_lo) + dot8_i16(sc_hi, bs_hi));
+      off += d * 4.0f * float(hsum8_i32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), bsums)));
     } else {
       const __m128i m8 = _mm_and_si128(_mm_srli_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), 4),
                                        _mm_set1_epi8(0xF));
-      const int32_t msum = dot8_i16(_mm_cvtepu8_epi16(m8), bs_lo) + dot8_i16(_mm_cvtepu8_epi16(_mm_unpackhi_epi64(m8, m8)), bs_hi);
-      off += half_to_float(b.dmin) * a.d * float(msum);
+      off += half_to_float(b.dmin) * a.d * float(hsum8_i32(_mm256_madd_epi16(_mm256_cvtepu8_epi16(m8), bsums)));
     }
   }
 };
