@@ -5,13 +5,13 @@
 
 #include <cstdint>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "ember/core/dtype.h"
 #include "ember/core/quantize.h"
 #include "ember/kernels/isa.h"
+#include "support/synthetic_model.h"
 
 namespace ember::test {
 
@@ -27,11 +27,7 @@ inline bool read_file(const std::string& path, std::vector<uint8_t>* out) {
 
 // n normal values with standard deviation `scale`, from a fixed seed.
 inline std::vector<float> random_floats(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
-  return v;
+  return normal_floats(n, seed, scale);
 }
 
 // A rows x cols matrix quantized to t from random values (cols a multiple of the block size).

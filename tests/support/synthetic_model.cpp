@@ -13,9 +13,6 @@
 
 namespace ember {
 
-namespace {
-
-// n normal values with standard deviation `scale` from `seed` (the same stream the tests' random_floats gives).
 std::vector<float> normal_floats(int64_t n, uint64_t seed, float scale) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> dist(0.0f, scale);
@@ -23,6 +20,8 @@ std::vector<float> normal_floats(int64_t n, uint64_t seed, float scale) {
   for (float& x : v) x = dist(rng);
   return v;
 }
+
+namespace {
 
 // A vocabulary of n SentencePiece-style pieces: <unk>, <s>, </s>, then "▁w3", "▁w4", ...
 Vocab synthetic_vocab(int64_t n) {

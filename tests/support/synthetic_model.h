@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ember/core/dtype.h"
 #include "ember/core/status.h"
@@ -35,6 +36,9 @@ struct SyntheticModel {
 
   Status write(const std::string& path) const;
 };
+
+// n normal values with standard deviation `scale`, from a fixed seed (the tests' random_floats).
+std::vector<float> normal_floats(int64_t n, uint64_t seed, float scale = 1.0f);
 
 // t, or the type llama.cpp's quantizer falls back to when rows of `cols` values do not fit t's
 // blocks (Q4_K -> Q5_0, Q5_K -> Q5_1, other K types -> Q8_0). The writer applies it per matrix.
