@@ -4,6 +4,7 @@
 // counts (probe.h), so every ratio compares figures from the same run.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <vector>
@@ -51,9 +52,13 @@ const std::vector<uint8_t>& weights(DType t, int64_t rows, int64_t cols) {
   return w;
 }
 
-void BM_Matvec(benchmark::State& state, DType t) {
+// Weights in the layout a loaded model would have them in (preferred_weight_layout: Q4_0 becomes
+// Q4_0x4 where the AVX-512 kernels are active); EMBER_BENCH_FILE_LAYOUT=1 keeps the file's.
+void BM_Matvec(benchmark::State& state, DType file_type) {
   const int64_t rows = state.range(0), cols = state.range(1);
   const int threads = int(state.range(2));
+  const char* keep = std::getenv("EMBER_BENCH_FILE_LAYOUT");
+  const DType t = keep && *keep == '1' ? file_type : preferred_weight_layout(file_type);
   const auto& w = weights(t, rows, cols);
   std::vector<float> x(static_cast<size_t>(cols), 0.5f), y(static_cast<size_t>(rows));
   ThreadPool pool(threads);

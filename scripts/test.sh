@@ -38,8 +38,10 @@ run_suite() {  # name, cmake options...
 
 run_suite ci -DCMAKE_BUILD_TYPE=Release "${py[@]}"
 run_suite ci-no-onednn -DCMAKE_BUILD_TYPE=Release -DEMBER_WITH_ONEDNN=OFF -DEMBER_BUILD_BENCH=OFF "${py[@]}"
+# -O1 -g1: half the compile time of -O2 -g under the sanitizers, line numbers still in reports.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite ci-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_SANITIZE=ON -DEMBER_BUILD_BENCH=OFF
+  run_suite ci-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DEMBER_SANITIZE=ON -DEMBER_BUILD_BENCH=OFF
 run_suite ci-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DEMBER_WITH_ONEDNN=OFF \
   -DEMBER_BUILD_BENCH=OFF
 

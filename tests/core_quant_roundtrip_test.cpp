@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
+#include "ember/core/repack.h"
 #include "test_util.h"
 
 namespace ember {
@@ -32,8 +34,8 @@ double error_bound(DType t) {
     case DType::Q4_0: case DType::Q4_1: case DType::Q4_K: return 0.12;
     case DType::Q3_K: return 0.25;
     case DType::Q2_K: return 0.5;
+    default: return error_bound(dtype_file_type(t));  // load-time layouts: their file type's
   }
-  return 0;
 }
 
 class RoundTrip : public ::testing::TestWithParam<DType> {};
@@ -65,6 +67,56 @@ TEST_P(RoundTrip, AllZeroInputGivesZeros) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTrip, ::testing::ValuesIn(kAllDTypes),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+INSTANTIATE_TEST_SUITE_P(LoadTimeLayouts, RoundTrip, ::testing::ValuesIn(kRepackedDTypes),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+// The load-time layouts (core/repack.h) hold the same values as their file type, exactly, on rows
+// with and without a tail of fewer than four blocks; unpacking restores the file's bytes.
+class Repack : public ::testing::TestWithParam<DType> {};
+
+TEST_P(Repack, SameValuesAndUnpacksToTheFileBytes) {
+  const DType t = GetParam(), base = dtype_file_type(t);
+  ASSERT_NE(t, base);
+  EXPECT_EQ(row_bytes(t, 4096), row_bytes(base, 4096));
+  for (int64_t cols : {32, 96, 128, 224, 896, 1376}) {
+    const int64_t rows = 3;
+    const std::vector<float> x = test::random_floats(rows * cols, uint64_t(cols));
+    const size_t rb = row_bytes(base, cols);
+    std::vector<uint8_t> file(rb * rows), packed(rb * rows), direct(rb * rows);
+    for (int64_t r = 0; r < rows; ++r) quantize_row(base, x.data() + r * cols, file.data() + r * rb, cols);
+    packed = file;
+    ASSERT_TRUE(repack_rows(t, packed.data(), rows, cols));
+    if (cols >= 128) {
+      EXPECT_NE(packed, file) << cols;
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      quantize_row(t, x.data() + r * cols, direct.data() + r * rb, cols);
+      std::vector<float> a(size_t(cols), 0.0f), b(size_t(cols), 1.0f);
+      dequantize_row(base, file.data() + r * rb, a.data(), cols);
+      dequantize_row(t, packed.data() + r * rb, b.data(), cols);
+      EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << cols << " row " << r;
+    }
+    EXPECT_EQ(direct, packed) << cols;
+    ASSERT_TRUE(unpack_rows(t, packed.data(), rows, cols));
+    EXPECT_EQ(packed, file) << cols;
+  }
+  // A file type is no load-time layout: nothing to do, and nothing touched.
+  std::vector<uint8_t> block(row_bytes(base, 128), 0x5a);
+  EXPECT_FALSE(repack_rows(base, block.data(), 1, 128));
+  EXPECT_EQ(block, std::vector<uint8_t>(row_bytes(base, 128), 0x5a));
+}
+
+TEST(Repack, LayoutsAreNeverFileTypes) {
+  for (DType t : kRepackedDTypes) {
+    EXPECT_FALSE(dtype_from_gguf_id(uint32_t(t)).has_value()) << dtype_name(t);
+    EXPECT_FALSE(dtype_from_name(dtype_name(t)).has_value()) << dtype_name(t);
+    EXPECT_TRUE(dtype_is_quantized(t));
+  }
+  for (DType t : kAllDTypes) EXPECT_EQ(dtype_file_type(t), t) << dtype_name(t);
+}
+
+INSTANTIATE_TEST_SUITE_P(LoadTimeLayouts, Repack, ::testing::ValuesIn(kRepackedDTypes),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
 
 }  // namespace

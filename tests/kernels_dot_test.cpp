@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "ember/core/repack.h"
 #include "ember/kernels/kernels.h"
 #include "ember/kernels/reference.h"
 #include "test_util.h"
@@ -68,6 +69,33 @@ TEST_P(DotByType, MatvecMatchesReferenceWithAndWithoutThreads) {
 TEST(Int8Activations, EveryBlockTypeUsesThemAndPlainTypesDoNot) {
   test::EachIsa().run([](Isa) {
     for (DType t : kAllDTypes) EXPECT_EQ(uses_int8_activations(t), dtype_is_quantized(t)) << dtype_name(t);
+    for (DType t : kRepackedDTypes) EXPECT_TRUE(uses_int8_activations(t)) << dtype_name(t);
+  });
+}
+
+// A load-time layout (core/repack.h) gives exactly its file type's products on every ISA (the
+// AVX-512 kernels read it directly, the others unpack it), on rows with and without a short tail;
+// only the AVX-512 table asks for it.
+TEST(LoadTimeLayouts, MatvecEqualsTheFileTypesBitForBit) {
+  ThreadPool pool(2);
+  test::EachIsa().run([&](Isa isa) {
+    for (DType t : kRepackedDTypes) {
+      const DType base = dtype_file_type(t);
+      EXPECT_EQ(preferred_weight_layout(base), isa == Isa::kAvx512 ? t : base) << dtype_name(t);
+      EXPECT_EQ(preferred_weight_layout(t), t);
+      for (int64_t cols : {128, 224, 896, 1376}) {
+        const int64_t rows = 21;
+        std::vector<uint8_t> w = test::random_weights(base, rows, cols, uint64_t(cols));
+        const std::vector<float> x = test::random_floats(cols, uint64_t(cols) + 7);
+        std::vector<float> want(static_cast<size_t>(rows)), got(static_cast<size_t>(rows));
+        matvec(base, w.data(), rows, cols, x.data(), want.data(), &pool);
+        ASSERT_TRUE(repack_rows(t, w.data(), rows, cols));
+        matvec(t, w.data(), rows, cols, x.data(), got.data(), &pool);
+        EXPECT_EQ(got, want) << dtype_name(t) << " cols=" << cols;
+        for (int64_t r = 0; r < rows; ++r)
+          EXPECT_EQ(dot(t, w.data() + size_t(r) * row_bytes(t, cols), x.data(), cols), want[size_t(r)]) << r;
+      }
+    }
   });
 }
 
@@ -93,6 +121,8 @@ TEST(Int8Activations, RelativeErrorOnRealisticDataIsSmall) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, DotByType, ::testing::ValuesIn(kAllDTypes),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+INSTANTIATE_TEST_SUITE_P(LoadTimeLayouts, DotByType, ::testing::ValuesIn(kRepackedDTypes),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
 
 TEST(Isa, ScalarIsAlwaysRunnableAndTheBestIsActiveByDefault) {

@@ -45,6 +45,8 @@ TEST_P(MatmulByType, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulByType, ::testing::ValuesIn(kAllDTypes),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
+INSTANTIATE_TEST_SUITE_P(LoadTimeLayouts, MatmulByType, ::testing::ValuesIn(kRepackedDTypes),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
 
 }  // namespace
 }  // namespace ember

@@ -26,7 +26,9 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
 TEST(Ops, DequantizeRowsMatchReference) {
   test::EachIsa().run([](Isa) {
     const detail::KernelTable& kt = detail::active_kernels();
-    for (DType t : kAllDTypes) {
+    std::vector<DType> types(std::begin(kAllDTypes), std::end(kAllDTypes));
+    types.insert(types.end(), std::begin(kRepackedDTypes), std::end(kRepackedDTypes));
+    for (DType t : types) {
       const int64_t b = dtype_block_size(t);
       for (int64_t n : {b, 3 * b, 7 * b, 29 * b}) {
         const auto w = test::random_weights(t, 1, n, uint64_t(n) + 3);

@@ -4,10 +4,14 @@
 // reference in tests/python; these run on every build (sanitizers, AArch64) too.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <thread>
 
+#include "ember/kernels/isa.h"
+#include "ember/kernels/kernels.h"
 #include "ember/runtime/context.h"
 #include "random_model.h"
 
@@ -106,6 +110,60 @@ TEST_P(Identity, SavedStateContinuesExactly) {
 
 INSTANTIATE_TEST_SUITE_P(Families, Identity, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// Matrices repacked at load (core/repack.h; the AVX-512 kernels ask for it) give the logits of the
+// file's layout exactly: a model loaded while another ISA is active keeps the file layout, and both
+// then run on the AVX-512 kernels. Rows of 13 blocks and 8 blocks: groups of four and a tail; a file
+// load (copied into fresh memory) and a load from memory (regrouped in place).
+TEST(LoadTimeLayouts, RepackedModelGivesTheFileLayoutsLogits) {
+  const std::vector<Isa> isas = runnable_isas();
+  if (std::find(isas.begin(), isas.end(), Isa::kAvx512) == isas.end()) GTEST_SKIP() << "no AVX-512 kernels here";
+  const Isa before = active_isa();
+  for (DType t : {DType::Q4_0, DType::Q5_1}) {
+    test::RandomModel rm;
+    rm.arch = "qwen2";
+    rm.qkv_bias = true;
+    rm.wtype = t;
+    rm.n_embd = 256;
+    rm.n_ff = 416;
+    rm.n_head = 4;
+    rm.n_head_kv = 2;
+    rm.tied_output = true;
+    const std::string path = rm.write("repack");
+    ASSERT_TRUE(set_active_isa(Isa::kAvx2));
+    auto plain = Model::load(path);
+    ASSERT_TRUE(set_active_isa(Isa::kAvx512));
+    auto repacked = Model::load(path);
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    ASSERT_TRUE(f);
+    std::vector<uint8_t> bytes(size_t(std::filesystem::file_size(path)));
+    ASSERT_EQ(std::fread(bytes.data(), 1, bytes.size(), f), bytes.size());
+    std::fclose(f);
+    auto in_place = Model::load_from_memory(std::move(bytes), "repack");
+    ASSERT_TRUE(plain && repacked && in_place);
+    const DType layout = preferred_weight_layout(t);
+    ASSERT_NE(layout, t);
+    for (const char* name : {"token_embd.weight", "blk.0.ffn_down.weight", "blk.1.attn_q.weight"}) {
+      EXPECT_EQ((*plain)->weight(name)->dtype, t) << name;
+      EXPECT_EQ((*repacked)->weight(name)->dtype, layout) << name;
+      EXPECT_EQ((*in_place)->weight(name)->dtype, layout) << name;
+    }
+    const std::vector<int32_t> seq = {1, 17, 250, 3, 99, 42, 7, 180, 11};
+    std::vector<std::vector<float>> logits;
+    for (const auto& m : {*plain, *repacked, *in_place}) {
+      auto c = Context::create(m, {.n_ctx = 32, .n_threads = 2});
+      ASSERT_TRUE(c);
+      std::vector<float> out(seq.size() * size_t(m->desc().n_vocab));
+      ASSERT_TRUE((*c)->eval(seq.data(), 5, out.data()));  // a prefill, then decode steps
+      for (size_t i = 5; i < seq.size(); ++i) ASSERT_TRUE((*c)->eval(&seq[i], 1, out.data() + i * size_t(m->desc().n_vocab)));
+      logits.push_back(std::move(out));
+    }
+    EXPECT_EQ(logits[1], logits[0]) << dtype_name(t);
+    EXPECT_EQ(logits[2], logits[0]) << dtype_name(t);
+    std::remove(path.c_str());
+  }
+  set_active_isa(before);
+}
 
 // A model is shared by contexts on several threads (the C ABI promises it): their prefills and
 // decodes run at once and each must get what it gets alone. (oneDNN's shared scratchpad once

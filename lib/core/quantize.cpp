@@ -6,6 +6,9 @@
 
 namespace ember {
 
+bool quantize_row_repacked(DType t, const float* src, void* dst, int64_t n);  // repack.cpp
+bool dequantize_row_repacked(DType t, const void* src, float* dst, int64_t n);
+
 void quantize_row(DType t, const float* src, void* dst, int64_t n) {
   switch (t) {
     case DType::F32: std::memcpy(dst, src, size_t(n) * 4); return;
@@ -29,6 +32,7 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
     case DType::Q4_K: return quantize_row_q4_k(src, dst, n);
     case DType::Q5_K: return quantize_row_q5_k(src, dst, n);
     case DType::Q6_K: return quantize_row_q6_k(src, dst, n);
+    default: quantize_row_repacked(t, src, dst, n); return;
   }
 }
 
@@ -55,6 +59,7 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
     case DType::Q4_K: return dequantize_row_q4_k(src, dst, n);
     case DType::Q5_K: return dequantize_row_q5_k(src, dst, n);
     case DType::Q6_K: return dequantize_row_q6_k(src, dst, n);
+    default: dequantize_row_repacked(t, src, dst, n); return;
   }
 }
 

@@ -240,9 +240,9 @@ Result<std::unique_ptr<GgufFile>> GgufFile::open(const std::string& path) {
   return parse(std::move(m.value()), path);
 }
 
-Result<std::unique_ptr<GgufFile>> GgufFile::from_memory(const void* data, size_t size, std::string name) {
+Result<std::unique_ptr<GgufFile>> GgufFile::from_memory(const void* data, size_t size, std::string name, bool owned) {
   if (!data && size) return invalid_argument("GGUF buffer is null");
-  return parse(std::make_unique<BorrowedBytes>(data, size), std::move(name));
+  return parse(std::make_unique<BorrowedBytes>(data, size, owned), std::move(name));
 }
 
 const Value* GgufFile::find(std::string_view key) const {
@@ -263,7 +263,8 @@ Tensor GgufFile::tensor_view(const TensorInfo& t) const {
   x.nb[0] = dtype_traits(t.dtype).block_bytes;
   x.nb[1] = row_bytes(t.dtype, t.ne[0]);
   for (size_t k = 2; k < kMaxDims; ++k) x.nb[k] = x.nb[k - 1] * size_t(x.ne[k - 1]);
-  x.data = const_cast<uint8_t*>(source_->data() + data_offset_ + t.offset);  // read-only mapping
+  // Writable only after make_writable (read-only mapping or a caller's buffer otherwise).
+  x.data = const_cast<uint8_t*>(source_->data() + data_offset_ + t.offset);
   return x;
 }
 

@@ -38,6 +38,53 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   return f;
 }
 
+void MappedFile::release(size_t offset, size_t n) {
+  if (offset > size_ || n > size_ - offset) return;
+  // Only whole pages inside the range: the pages it shares with neighbours may still be read.
+  const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+  const size_t first = (offset + page - 1) / page * page, last = (offset + n) / page * page;
+  if (first < last) ::madvise(const_cast<uint8_t*>(data_) + first, last - first, MADV_DONTNEED);
+}
+
+Result<AnonymousMemory> AnonymousMemory::allocate(size_t bytes) {
+  AnonymousMemory m;
+  if (bytes == 0) return m;
+  constexpr size_t kHuge = size_t(2) << 20;
+  if (bytes > (size_t(1) << 48)) return out_of_memory("cannot map " + std::to_string(bytes) + " bytes");
+  m.map_size_ = (bytes + kHuge - 1) / kHuge * kHuge + kHuge;  // room to start at a 2 MiB boundary
+  void* p = ::mmap(nullptr, m.map_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return out_of_memory("cannot map " + std::to_string(bytes) + " bytes: " + std::strerror(errno));
+  m.map_ = p;
+  const uintptr_t start = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) / kHuge * kHuge;
+  m.data_ = reinterpret_cast<uint8_t*>(start);
+  m.size_ = bytes;
+#if defined(MADV_HUGEPAGE)
+  ::madvise(m.data_, (bytes + kHuge - 1) / kHuge * kHuge, MADV_HUGEPAGE);  // a request: fine if refused
+#endif
+  return m;
+}
+
+AnonymousMemory::AnonymousMemory(AnonymousMemory&& o) noexcept
+    : map_(std::exchange(o.map_, nullptr)),
+      map_size_(std::exchange(o.map_size_, 0)),
+      data_(std::exchange(o.data_, nullptr)),
+      size_(std::exchange(o.size_, 0)) {}
+
+AnonymousMemory& AnonymousMemory::operator=(AnonymousMemory&& o) noexcept {
+  if (this != &o) {
+    if (map_) ::munmap(map_, map_size_);
+    map_ = std::exchange(o.map_, nullptr);
+    map_size_ = std::exchange(o.map_size_, 0);
+    data_ = std::exchange(o.data_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+AnonymousMemory::~AnonymousMemory() {
+  if (map_) ::munmap(map_, map_size_);
+}
+
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }

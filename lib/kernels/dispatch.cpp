@@ -74,6 +74,11 @@ bool uses_int8_activations(DType t) {
   return kt.qdot[detail::dtype_slot(t)] != nullptr;
 }
 
+DType preferred_weight_layout(DType t) {
+  const int slot = detail::dtype_slot(t);
+  return slot < 0 ? t : detail::active_kernels().layout[slot];
+}
+
 float dot(DType t, const void* w_row, const float* x, int64_t n) {
   const detail::KernelTable& kt = detail::active_kernels();
   if (const void* xq = detail::quantized_activations(kt, t, x, n)) return kt.qdot[detail::dtype_slot(t)](w_row, xq, n);

@@ -9,12 +9,15 @@
 
 namespace ember::detail {
 
-inline constexpr int kNumDTypes = int(sizeof(kAllDTypes) / sizeof(kAllDTypes[0]));
+inline constexpr int kNumFileDTypes = int(sizeof(kAllDTypes) / sizeof(kAllDTypes[0]));
+inline constexpr int kNumDTypes = kNumFileDTypes + int(sizeof(kRepackedDTypes) / sizeof(kRepackedDTypes[0]));
 
-// Position of t in kAllDTypes: the index into KernelTable::dot.
+// The index into KernelTable::dot: position in kAllDTypes, then in kRepackedDTypes.
 constexpr int dtype_slot(DType t) {
-  for (int i = 0; i < kNumDTypes; ++i)
+  for (int i = 0; i < kNumFileDTypes; ++i)
     if (kAllDTypes[i] == t) return i;
+  for (int i = kNumFileDTypes; i < kNumDTypes; ++i)
+    if (kRepackedDTypes[i - kNumFileDTypes] == t) return i;
   return -1;
 }
 
@@ -54,6 +57,7 @@ struct KernelTable {
   QDotFn qdot[kNumDTypes];        // 8-bit activations, null where a dtype has no such path
   QDotPairFn qdot_pair[kNumDTypes];  // optional: two rows at once (matvec pairs distant rows)
   ActFormat act[kNumDTypes];      // the activation format each qdot takes
+  DType layout[kNumDTypes];       // the layout weights of each file type are best repacked to at load
   ActQuantFn quantize_act[kNumActFormats];     // indexed by ActFormat
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x

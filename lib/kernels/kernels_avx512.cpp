@@ -50,6 +50,16 @@ const KernelTable& avx512_kernels() {
     k.dequant[dtype_slot(DType::Q4_1)] = dequant_nibbles<BlockQ4_1, true, 0>;
     k.dequant[dtype_slot(DType::Q5_0)] = dequant_nibbles<BlockQ5_0, false, 16>;
     k.dequant[dtype_slot(DType::Q5_1)] = dequant_nibbles<BlockQ5_1, true, 0>;
+    // Q4_0 ... Q5_1 weights are regrouped at load (core/repack.h) for the gather-free kernel.
+    wide(DType::Q4_0x4, qdot_one<NibblesX4<Q4_0Fmt>>, qdot_pair<NibblesX4<Q4_0Fmt>>, ActFormat::kQ8x128);
+    wide(DType::Q4_1x4, qdot_one<NibblesX4<Q4_1Fmt>>, qdot_pair<NibblesX4<Q4_1Fmt>>, ActFormat::kQ8x128);
+    wide(DType::Q5_0x4, qdot_one<NibblesX4<Q5_0Fmt>>, qdot_pair<NibblesX4<Q5_0Fmt>>, ActFormat::kQ8x128);
+    wide(DType::Q5_1x4, qdot_one<NibblesX4<Q5_1Fmt>>, qdot_pair<NibblesX4<Q5_1Fmt>>, ActFormat::kQ8x128);
+    k.dequant[dtype_slot(DType::Q4_0x4)] = dequant_nibbles_x4<BlockQ4_0, false, 8>;
+    k.dequant[dtype_slot(DType::Q4_1x4)] = dequant_nibbles_x4<BlockQ4_1, true, 0>;
+    k.dequant[dtype_slot(DType::Q5_0x4)] = dequant_nibbles_x4<BlockQ5_0, false, 16>;
+    k.dequant[dtype_slot(DType::Q5_1x4)] = dequant_nibbles_x4<BlockQ5_1, true, 0>;
+    for (DType dt : kRepackedDTypes) k.layout[dtype_slot(dtype_file_type(dt))] = dt;
     k.dequant[dtype_slot(DType::Q8_0)] = dequant_q8_0;
     k.dequant[dtype_slot(DType::Q4_K)] = dequant_q4_k;
     k.dequant[dtype_slot(DType::Q6_K)] = dequant_q6_k;

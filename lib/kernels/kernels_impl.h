@@ -7,10 +7,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "ember/core/block_decode.h"
 #include "ember/core/blocks.h"
 #include "ember/core/half.h"
+#include "ember/core/repack.h"
 #include "kernels/kernel_table.h"
 #include "kernels/qdot_impl.h"
 
@@ -312,6 +314,30 @@ inline void copy_f32_row(const void* src, float* dst, int64_t n) { std::memcpy(d
 inline void f16_row(const void* src, float* dst, int64_t n) { f16_to_f32_n(static_cast<const uint16_t*>(src), dst, n); }
 inline void bf16_row(const void* src, float* dst, int64_t n) { bf16_to_f32_n(static_cast<const uint16_t*>(src), dst, n); }
 
+// Load-time layouts (core/repack.h) through their file type's kernels: the row unpacked into a
+// per-thread buffer first, so results equal the file type's exactly. Only the AVX-512 kernels read
+// the regrouped layout directly (and only their table asks for it); the others meet it when a
+// program switches ISA after a model was loaded.
+inline const void* unpacked_row(DType t, const void* w, int64_t n) {
+  thread_local std::vector<uint8_t> buf;
+  const size_t rb = row_bytes(t, n);
+  if (buf.size() < rb) buf.resize(rb);
+  unpack_rows(t, w, buf.data(), 1, n);
+  return buf.data();
+}
+template <DType kT, detail::DotFn kBase>
+float dot_unpacked(const void* w, const float* x, int64_t n) {
+  return kBase(unpacked_row(kT, w, n), x, n);
+}
+template <DType kT, detail::QDotFn kBase>
+float qdot_unpacked(const void* w, const void* xq, int64_t n) {
+  return kBase(unpacked_row(kT, w, n), xq, n);
+}
+template <DType kT, detail::DequantFn kBase>
+void dequant_unpacked(const void* w, float* y, int64_t n) {
+  kBase(unpacked_row(kT, w, n), y, n);
+}
+
 template <class A>
 detail::KernelTable make_kernel_table(Isa isa) {
   detail::KernelTable t{};
@@ -359,6 +385,22 @@ detail::KernelTable make_kernel_table(Isa isa) {
   int8_path(DType::Q4_K, (qdot_k4<A, false, BlockQ4_K>), ActFormat::kQ8x256);
   int8_path(DType::Q5_K, (qdot_k4<A, true, BlockQ5_K>), ActFormat::kQ8x256);
   int8_path(DType::Q6_K, qdot_q6_k<A>, ActFormat::kQ8x256);
+  // The load-time layouts, through the kernels of the file type (the table's own layout choice is
+  // the file type itself: only the AVX-512 table prefers another).
+  for (int i = 0; i < detail::kNumDTypes; ++i) t.layout[i] = i < detail::kNumFileDTypes ? kAllDTypes[i] : kRepackedDTypes[i - detail::kNumFileDTypes];
+  auto repacked = [&](DType dt, detail::DotFn dot, detail::QDotFn qdot, detail::DequantFn dequant) {
+    t.dot[dtype_slot(dt)] = dot;
+    t.dequant[dtype_slot(dt)] = dequant;
+    int8_path(dt, qdot, ActFormat::kQ8x32);
+  };
+  repacked(DType::Q4_0x4, dot_unpacked<DType::Q4_0x4, dot_row_blocks<A, BlockQ4_0, kQK>>,
+           qdot_unpacked<DType::Q4_0x4, qdot_blocks32<A, FormatQ4_0>>, dequant_unpacked<DType::Q4_0x4, decode_row<BlockQ4_0>>);
+  repacked(DType::Q4_1x4, dot_unpacked<DType::Q4_1x4, dot_row_blocks<A, BlockQ4_1, kQK>>,
+           qdot_unpacked<DType::Q4_1x4, qdot_blocks32<A, FormatQ4_1>>, dequant_unpacked<DType::Q4_1x4, decode_row<BlockQ4_1>>);
+  repacked(DType::Q5_0x4, dot_unpacked<DType::Q5_0x4, dot_row_blocks<A, BlockQ5_0, kQK>>,
+           qdot_unpacked<DType::Q5_0x4, qdot_blocks32<A, FormatQ5_0>>, dequant_unpacked<DType::Q5_0x4, decode_row<BlockQ5_0>>);
+  repacked(DType::Q5_1x4, dot_unpacked<DType::Q5_1x4, dot_row_blocks<A, BlockQ5_1, kQK>>,
+           qdot_unpacked<DType::Q5_1x4, qdot_blocks32<A, FormatQ5_1>>, dequant_unpacked<DType::Q5_1x4, decode_row<BlockQ5_1>>);
   t.quantize_act[int(ActFormat::kQ8x32)] = quantize_act_32;
   t.quantize_act[int(ActFormat::kQ8x256)] = quantize_act_256;
   t.dot_f32 = dot_f32<A>;

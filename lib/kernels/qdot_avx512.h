@@ -29,11 +29,24 @@
 #include <type_traits>
 
 #include "ember/core/blocks.h"
+#include "ember/core/repack.h"
 #include "kernels/kernel_table.h"
 
 namespace ember {
 inline namespace EMBER_ISA_NAMESPACE {
 namespace {
+
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+inline uint64_t load_u64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
 
 // The activations of four consecutive 32-value blocks (see above); a partial last group is padded
 // with zero codes and zero scales.
@@ -134,6 +147,9 @@ struct Nibbles {
     __m512i idx_d = _mm512_load_si512(GroupIndex<F>::kD.v), idx_m = _mm512_load_si512(GroupIndex<F>::kM.v);
     __m512i idx_codes = _mm512_load_si512(GroupIndex<F>::kCodes.v);
   };
+  static void full_group(const uint8_t* p, const Act& a, const Consts& c, __m512& acc, __m512& affine) {
+    group(_mm512_loadu_si512(p), _mm512_loadu_si512(p + kGroup - 64), a, c, acc, affine);
+  }
   // head, tail: bytes [0, 64) and [kGroup - 64, kGroup) of the group.
   static void group(__m512i head, __m512i tail, const Act& a, const Consts& c, __m512& acc, __m512& affine) {
     const __m512i codes = _mm512_permutex2var_epi8(head, c.idx_codes, tail);
@@ -156,6 +172,39 @@ struct Nibbles {
       const __m512 m = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(head, c.idx_m, tail)));
       affine = _mm512_fmadd_ps(m, _mm512_load_ps(a.sdx), affine);
     }
+  }
+};
+
+// The same four blocks in their load-time layout (Q4_0x4 ... Q5_1x4, core/repack.h): the codes are
+// one 64-byte load, the four scales (and mins) one 8-byte load, the 5th bits two 8-byte masks: the
+// two cross-lane gathers of Nibbles are gone. A row's last blocks, when fewer than four, keep the
+// GGUF layout and go through Nibbles' masked path.
+template <class F>
+struct NibblesX4 : Nibbles<F> {
+  using G = Group4<typename F::Block>;
+  using Act = ActQ8x128;
+  using Consts = typename Nibbles<F>::Consts;
+  static_assert(G::kBytes == size_t(F::kGroup));
+  // Four F16 values at p as 16 floats, value k in lanes 4k..4k+3.
+  static __m512 four_halves(const uint8_t* p) {
+    const __m512i rep4 = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    const __m128 h = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+    return _mm512_permutexvar_ps(rep4, _mm512_castps128_ps512(h));
+  }
+  static void full_group(const uint8_t* p, const Act& a, const Consts&, __m512& acc, __m512& affine) {
+    const __m512i codes = _mm512_loadu_si512(p + G::kCodes);
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    __m512i lo = _mm512_and_si512(codes, m4), hi = _mm512_and_si512(_mm512_srli_epi16(codes, 4), m4);
+    if constexpr (F::kFifthBit) {
+      const __m512i five = _mm512_set1_epi8(0x10);
+      lo = _mm512_mask_add_epi8(lo, __mmask64(load_u64(p + G::kQh)), lo, five);  // bit 4 is clear: add = or
+      hi = _mm512_mask_add_epi8(hi, __mmask64(load_u64(p + G::kQh + 8)), hi, five);
+    }
+    __m512i isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(a.lo));
+    isum = _mm512_dpbusd_epi32(isum, hi, _mm512_load_si512(a.hi));
+    if constexpr (F::kHasZero) isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(_mm512_load_si512(a.s), F::kZeroShift));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(four_halves(p + G::kD), _mm512_load_ps(a.dx)), acc);
+    if constexpr (F::kHasMin) affine = _mm512_fmadd_ps(four_halves(p + G::kM), _mm512_load_ps(a.sdx), affine);
   }
 };
 
@@ -204,6 +253,9 @@ struct Q8_0Pairs {
                                      17, 17, 17, 17, 17, 17, 17, 17, 0, 0, 0, 0, 0, 0, 0, 0);
     __m512i idx_codes = _mm512_load_si512(kQ8_0Codes.v);
   };
+  static void full_group(const uint8_t* p, const Act& a, const Consts& c, __m512& acc, __m512& affine) {
+    group(_mm512_loadu_si512(p), _mm512_loadu_si512(p + kGroup - 64), a, c, acc, affine);
+  }
   static void group(__m512i head, __m512i tail, const Act& a, const Consts& c, __m512& acc, __m512&) {
     const __m512i w = _mm512_permutex2var_epi8(head, c.idx_codes, tail);
     const __m512i wu = _mm512_xor_si512(w, _mm512_set1_epi8(char(0x80)));
@@ -225,9 +277,11 @@ void qdot_rows(const uint8_t* const* rows, const typename F::Act* a, int64_t n, 
   for (int64_t g = 0; g < full; ++g) {
     for (int r = 0; r < kRows; ++r) {
       const uint8_t* p = rows[r] + g * F::kGroup;
-      // One line per group: groups are 68-96 bytes, the hardware prefetcher fills the odd gap.
+      // Groups are 68-96 bytes: the lines of the first and the last byte are every line the group
+      // ahead touches (one line alone per group would skip every third line of 96-byte groups).
       _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch), _MM_HINT_T0);
-      F::group(_mm512_loadu_si512(p), _mm512_loadu_si512(p + F::kGroup - 64), a[g], c, acc[r], affine[r]);
+      _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + F::kGroup - 1), _MM_HINT_T0);
+      F::full_group(p, a[g], c, acc[r], affine[r]);
     }
   }
   if (full * F::kBlocks < nb) {
@@ -320,17 +374,6 @@ inline __m512i half_bits(uint8_t lo_bit, uint8_t hi_bit) {
   return _mm512_inserti64x4(_mm512_set1_epi8(char(lo_bit)), _mm256_set1_epi8(char(hi_bit)), 1);
 }
 
-inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
-inline uint64_t load_u64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-inline uint32_t load_u32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 // Sum of the 8 int32 products of two vectors of 8 int16 (vpmaddwd).
 inline int32_t dot8_i16(__m128i a, __m128i b) {
   __m128i v = _mm_madd_epi16(a, b);
@@ -510,6 +553,45 @@ void dequant_nibbles(const void* src, float* y, int64_t n) {
     _mm512_storeu_ps(y, _mm512_fmadd_ps(bytes_to_ps(lo), d, c));
     _mm512_storeu_ps(y + 16, _mm512_fmadd_ps(bytes_to_ps(hi), d, c));
   }
+}
+
+// The same from the load-time layout (core/repack.h): four blocks' fields side by side per group,
+// the row's last blocks (fewer than four) as GGUF has them.
+template <class B, bool kMin, int kZero>
+void dequant_nibbles_x4(const void* src, float* y, int64_t n) {
+  using G = Group4<B>;
+  const auto* p = static_cast<const uint8_t*>(src);
+  const __m128i m4 = _mm_set1_epi8(0xF);
+  const int64_t groups = n / kQK / 4;
+  for (int64_t g = 0; g < groups; ++g, p += G::kBytes) {
+    uint64_t lo_bits = 0, hi_bits = 0;
+    if constexpr (G::kFifthBit) {
+      lo_bits = load_u64(p + G::kQh);
+      hi_bits = load_u64(p + G::kQh + 8);
+    }
+    for (int k = 0; k < 4; ++k, y += kQK) {
+      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + G::kCodes + 16 * k));
+      __m128i lo = _mm_and_si128(q, m4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), m4);
+      if constexpr (G::kFifthBit) {
+        lo = _mm_mask_add_epi8(lo, __mmask16(lo_bits >> (16 * k)), lo, _mm_set1_epi8(0x10));
+        hi = _mm_mask_add_epi8(hi, __mmask16(hi_bits >> (16 * k)), hi, _mm_set1_epi8(0x10));
+      }
+      uint16_t dh;
+      std::memcpy(&dh, p + G::kD + 2 * k, 2);
+      const __m512 d = _mm512_set1_ps(_cvtsh_ss(dh));
+      __m512 c;
+      if constexpr (kMin) {
+        uint16_t mh;
+        std::memcpy(&mh, p + G::kM + 2 * k, 2);
+        c = _mm512_set1_ps(_cvtsh_ss(mh));
+      } else {
+        c = _mm512_set1_ps(-float(kZero) * _cvtsh_ss(dh));
+      }
+      _mm512_storeu_ps(y, _mm512_fmadd_ps(bytes_to_ps(lo), d, c));
+      _mm512_storeu_ps(y + 16, _mm512_fmadd_ps(bytes_to_ps(hi), d, c));
+    }
+  }
+  dequant_nibbles<B, kMin, kZero>(p, y, n - groups * 4 * kQK);
 }
 
 void dequant_q8_0(const void* src, float* y, int64_t n) {

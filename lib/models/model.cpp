@@ -66,10 +66,15 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
 
 Result<std::shared_ptr<const Model>> Model::load_from_memory(std::vector<uint8_t> bytes, const std::string& name) {
   auto owned = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
-  return load_gguf(gguf::GgufFile::from_memory(owned->data(), owned->size(), name), owned);
+  return load_gguf(gguf::GgufFile::from_memory(owned->data(), owned->size(), name, /*owned=*/true), owned);
 }
 
 const gguf::GgufFile* Model::gguf() const { return weights_->gguf(); }
+
+const Tensor* Model::weight(std::string_view name) const {
+  auto it = weights_->all().find(name);
+  return it == weights_->all().end() ? nullptr : &it->second;
+}
 
 namespace model_util {
 

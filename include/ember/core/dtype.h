@@ -23,6 +23,12 @@ enum class DType : uint32_t {
   Q5_K = 13,
   Q6_K = 14,
   BF16 = 30,
+  // Layouts Ember makes from a file type at load time for its kernels (core/repack.h): the same
+  // bytes per row, regrouped. Never read from or written to files.
+  Q4_0x4 = 1002,
+  Q4_1x4 = 1003,
+  Q5_0x4 = 1006,
+  Q5_1x4 = 1007,
 };
 
 struct DTypeTraits {
@@ -31,6 +37,7 @@ struct DTypeTraits {
   int64_t block_size;      // values per block (1 for plain types)
   size_t block_bytes;      // bytes per block
   bool quantized;
+  DType file_type;         // the GGUF type a load-time layout is made from; the type itself otherwise
 };
 
 // Every dtype Ember knows, in a fixed order (tests and benchmarks iterate over it).
@@ -38,12 +45,16 @@ inline constexpr DType kAllDTypes[] = {DType::F32,  DType::F16,  DType::BF16, DT
                                        DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
                                        DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
+// The load-time layouts (never in files).
+inline constexpr DType kRepackedDTypes[] = {DType::Q4_0x4, DType::Q4_1x4, DType::Q5_0x4, DType::Q5_1x4};
+
 const DTypeTraits& dtype_traits(DType t);
 inline std::string_view dtype_name(DType t) { return dtype_traits(t).name; }
 inline int64_t dtype_block_size(DType t) { return dtype_traits(t).block_size; }
 inline bool dtype_is_quantized(DType t) { return dtype_traits(t).quantized; }
+inline DType dtype_file_type(DType t) { return dtype_traits(t).file_type; }
 
-// The dtype with GGUF id `id`, if Ember supports it.
+// The dtype with GGUF id `id` (or GGUF name), if Ember supports it; never a load-time layout.
 std::optional<DType> dtype_from_gguf_id(uint32_t id);
 std::optional<DType> dtype_from_name(std::string_view name);
 

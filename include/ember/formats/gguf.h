@@ -114,6 +114,14 @@ class ByteSource {
   virtual ~ByteSource() = default;
   virtual const uint8_t* data() const = 0;
   virtual size_t size() const = 0;
+  // The bytes, if they are the loader's own to change in place (a copy it made); null otherwise.
+  virtual uint8_t* owned_data() { return nullptr; }
+  // Bytes [offset, offset + n) will not be read again (their content moved elsewhere): a mapping
+  // drops its pages from this process's memory; other sources ignore it.
+  virtual void release(size_t offset, size_t n) {
+    (void)offset;
+    (void)n;
+  }
 };
 
 class GgufFile {
@@ -121,7 +129,9 @@ class GgufFile {
   // Maps `path` read-only and parses it.
   static Result<std::unique_ptr<GgufFile>> open(const std::string& path);
   // Parses `size` bytes at `data`, which must outlive the GgufFile (name is used in messages).
-  static Result<std::unique_ptr<GgufFile>> from_memory(const void* data, size_t size, std::string name);
+  // `owned`: the bytes are the loader's own, so tensors may be changed in place (make_writable).
+  static Result<std::unique_ptr<GgufFile>> from_memory(const void* data, size_t size, std::string name,
+                                                       bool owned = false);
 
   uint32_t version() const { return version_; }
   uint32_t alignment() const { return alignment_; }
@@ -138,6 +148,17 @@ class GgufFile {
   Tensor tensor_view(const TensorInfo& t) const;
   size_t data_offset() const { return data_offset_; }
   size_t file_size() const { return source_->size(); }
+  // The tensor's bytes, writable, where the source is the loader's own memory (null otherwise).
+  void* owned_tensor_data(const TensorInfo& t) {
+    uint8_t* p = source_->owned_data();
+    return p ? p + data_offset_ + t.offset : nullptr;
+  }
+  // Bytes [begin, end) of the tensor, or of the data section, will not be read again (see
+  // ByteSource::release).
+  void release_tensor_data(const TensorInfo& t, size_t begin, size_t end) {
+    source_->release(data_offset_ + t.offset + begin, end - begin);
+  }
+  void release_data(size_t begin, size_t end) { source_->release(data_offset_ + begin, end - begin); }
 
  private:
   friend class Reader;

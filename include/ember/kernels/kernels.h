@@ -16,6 +16,11 @@ namespace ember {
 // (F32, F16, BF16). The added error is at most sum_i |w_i| * d_x / 2, d_x = max|x over the block| / 127.
 bool uses_int8_activations(DType t);
 
+// The layout the active kernels read weights of file type t fastest in: a load-time layout
+// (core/repack.h) that models repack their matrices to, or t itself. Every kernel accepts every
+// layout whichever ISA is active; this only says which one pays.
+DType preferred_weight_layout(DType t);
+
 // sum_i w[i] * x[i] over one row of n values of type t (n a multiple of the block size).
 float dot(DType t, const void* w_row, const float* x, int64_t n);
 

@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ember/core/status.h"
+#include "ember/core/tensor.h"
 #include "ember/formats/model_description.h"
 #include "ember/kernels/thread_pool.h"
 #include "ember/models/kv_cache.h"
@@ -40,6 +42,9 @@ class Model {
   const std::string& chat_template() const { return chat_template_; }
   // The GGUF file the model came from (its metadata), or nullptr for a Hugging Face folder.
   const gguf::GgufFile* gguf() const;
+  // A weight by its GGUF name as the model holds it: the dtype is a load-time layout
+  // (core/repack.h) where the matrix was regrouped at load. Null if there is no such tensor.
+  const Tensor* weight(std::string_view name) const;
   // Bytes of weights in the file(s), and the bytes a decode step reads (embeddings excluded; for
   // MoE only the experts used per token).
   size_t weight_bytes() const { return weight_bytes_; }
