@@ -22,6 +22,7 @@ struct Case {
   const char* name;
   test::RandomModel model;
   float tol;  // of the logit range
+  int64_t n_tokens = 25;
 };
 
 std::vector<Case> cases() {
@@ -51,6 +52,15 @@ std::vector<Case> cases() {
   m = {};
   m.wtype = DType::Q4_0;
   c.push_back({"llama_q4_0", m, 3e-2f});
+  // A batch's feed-forward layer wider than model_util::kFfnSlice goes a slice at a time (decode in
+  // one piece), and DeepSeek's latent attention 64 queries at a time: both against one-token steps.
+  m = {};
+  m.n_ff = 2464;
+  c.push_back({"llama_f32_sliced_ffn", m, 1e-5f, 90});
+  m = {};
+  m.arch = "deepseek2";
+  m.n_ff = 2464;
+  c.push_back({"deepseek_f32_sliced_ffn_attention", m, 1e-5f, 150});
   return c;
 }
 
@@ -69,15 +79,16 @@ TEST_P(Identity, IncrementalDecodeEqualsPrefill) {
   ASSERT_TRUE(model);
   std::mt19937 rng(11);
   std::vector<int32_t> seq = {1};
-  for (int i = 0; i < 24; ++i) seq.push_back(int32_t(3 + rng() % 290));
+  for (int64_t i = 1; i < GetParam().n_tokens; ++i) seq.push_back(int32_t(3 + rng() % 290));
   const int64_t n = int64_t(seq.size()), V = model->desc().n_vocab;
   std::vector<float> whole(size_t(n * V)), part(size_t(n * V));
-  auto a = Context::create(model, {.n_ctx = 64, .n_batch = 32, .n_threads = 2});
+  const int64_t n_ctx = std::max<int64_t>(64, n + 8);
+  auto a = Context::create(model, {.n_ctx = n_ctx, .n_batch = n, .n_threads = 2});
   ASSERT_TRUE(a);
   ASSERT_TRUE((*a)->eval(seq.data(), n, whole.data()));
   const float span = *std::max_element(whole.begin(), whole.end()) - *std::min_element(whole.begin(), whole.end());
   for (int trial = 0; trial < 3; ++trial) {
-    auto b = Context::create(model, {.n_ctx = 64, .n_batch = int64_t(1 + rng() % 6), .n_threads = 1 + trial % 2});
+    auto b = Context::create(model, {.n_ctx = n_ctx, .n_batch = int64_t(1 + rng() % 6), .n_threads = 1 + trial % 2});
     ASSERT_TRUE(b);
     for (int64_t done = 0; done < n;) {
       const int64_t k = std::min<int64_t>(n - done, 1 + rng() % 7);

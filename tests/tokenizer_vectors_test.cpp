@@ -84,6 +84,30 @@ TEST_P(VocabVectors, EveryLineMatches) {
 
 // Qwen2 and DeepSeek-R1-Distill-Qwen use Qwen's byte-level BPE; the Qwen3 tokenizer.json in the
 // shared data carries the same vocabulary and merges (SOURCES.md).
+// The vocabulary's lookup table: every string found at its first index, absent ones not at all,
+// also where strings collide in the table (more strings than the first table sizes).
+TEST(StringIndex, FindsFirstIndicesAndNothingElse) {
+  std::vector<std::string> s;
+  for (int i = 0; i < 5000; ++i) {
+    std::string t = std::to_string(i * 7);  // ("t" + to_string trips GCC 12's -Wrestrict)
+    t.insert(t.begin(), 't');
+    s.push_back(t);
+  }
+  s.push_back("t0");  // a duplicate: index 0 keeps it
+  s.push_back("");
+  StringIndex idx;
+  idx.build(s);
+  for (int i = 0; i < 5000; ++i) ASSERT_EQ(idx.find(s[size_t(i)], s), i);
+  EXPECT_EQ(idx.find("", s), 5001);
+  EXPECT_EQ(idx.find("t1", s), -1);
+  EXPECT_EQ(idx.find("t00", s), -1);
+  EXPECT_LE(idx.memory_bytes(), 4u * 4 * s.size());
+  StringIndex empty;
+  EXPECT_EQ(empty.find("x", {}), -1);
+  empty.build({});
+  EXPECT_EQ(empty.find("x", {}), -1);
+}
+
 TEST(HfTokenizerJson, QwenFamilyVectorsMatch) {
   const std::string path = std::string(EMBER_SHARED_DATA) + "/tokenizers/qwen3/tokenizer.json";
   auto tok = Tokenizer::from_hf_json(path);

@@ -42,7 +42,7 @@ const void* quantized_activations(const KernelTable& kt, DType t, const float* x
 // Rows [r0, r1) of one product into y.
 void product_rows(const KernelTable& kt, const MatvecJob& job, const void* xq, const float* x, int64_t cols, int64_t r0,
                   int64_t r1) {
-  const size_t rb = row_bytes(job.t, cols);
+  const size_t rb = job.row_stride ? job.row_stride : row_bytes(job.t, cols);
   const char* w = static_cast<const char*>(job.W);
   float* y = job.y;
   if (!xq) {

@@ -31,14 +31,17 @@
 namespace ember {
 namespace {
 
-constexpr int64_t kChunkRows = 512;  // rows decoded at a time: 512 x 896 F32 = 1.8 MiB
+// Rows decoded at a time: 512, or fewer for wide rows so the decoded chunk stays within 2 MiB (a
+// chunk of 512 rows of 8960 floats would be 18 MiB of resident memory for no speed).
+constexpr int64_t kChunkRows = 512;
+constexpr size_t kChunkBytes = size_t(2) << 20;
 constexpr int64_t kMinRowsForGemm = 4;  // below this, m matvecs read the weights no more often
 
 // Decodes rows [r0, r1) of W into dst (row-major, cols wide; F32, or BF16 when bf16). With oneDNN
 // the decode runs on the same OpenMP threads as the GEMM: handing the cores back and forth between
 // our pool and OpenMP's (each spins a while before sleeping) costs more than the decode itself.
-void decode_rows(DType t, const void* W, int64_t cols, int64_t r0, int64_t r1, void* dst, bool bf16, ThreadPool* pool) {
-  const size_t rb = row_bytes(t, cols);
+void decode_rows(DType t, const void* W, size_t rb, int64_t cols, int64_t r0, int64_t r1, void* dst, bool bf16,
+                 ThreadPool* pool) {
   const detail::KernelTable& kt = detail::active_kernels();
   const detail::DequantFn dequant = kt.dequant[detail::dtype_slot(t)];
   auto decode = [&](int64_t a, int64_t b) {
@@ -159,14 +162,22 @@ bool matmul_uses_bf16(DType t) {
 
 void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t m, float* Y,
             ThreadPool* pool) {
+  matmul_strided(t, W, row_bytes(t, cols), rows, cols, X, m, Y, pool);
+}
+
+void matmul_strided(DType t, const void* W, size_t row_stride, int64_t rows, int64_t cols, const float* X, int64_t m,
+                    float* Y, ThreadPool* pool) {
   if (m < kMinRowsForGemm) {
-    for (int64_t i = 0; i < m; ++i) matvec(t, W, rows, cols, X + i * cols, Y + i * rows, pool);
+    for (int64_t i = 0; i < m; ++i) {
+      const MatvecJob job{t, W, rows, Y + i * rows, row_stride};
+      matvec_many(&job, 1, cols, X + i * cols, pool);
+    }
     return;
   }
 #if defined(EMBER_WITH_ONEDNN)
   const int n_threads = pool ? pool->n_threads() : 1;
   const bool bf16 = matmul_uses_bf16(t);
-  if (t == DType::F32 && !bf16) {
+  if (t == DType::F32 && !bf16 && row_stride == size_t(cols) * sizeof(float)) {
     OneDnnMatmul::instance().run(X, W, Y, m, rows, cols, rows, false, n_threads);
     return;
   }
@@ -183,11 +194,12 @@ void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, 
   const size_t elem = 4;
 #endif
   thread_local AlignedBuffer scratch;
-  const size_t need = size_t(kChunkRows * cols) * elem;
+  const int64_t chunk_rows = std::clamp<int64_t>(int64_t(kChunkBytes / (size_t(cols) * elem)) / 16 * 16, 16, kChunkRows);
+  const size_t need = size_t(chunk_rows * cols) * elem;
   if (scratch.size() < need) scratch.reset(need);
-  for (int64_t r0 = 0; r0 < rows; r0 += kChunkRows) {
-    const int64_t r1 = std::min(rows, r0 + kChunkRows);
-    decode_rows(t, W, cols, r0, r1, scratch.data(), bf16, pool);
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
+    const int64_t r1 = std::min(rows, r0 + chunk_rows);
+    decode_rows(t, W, row_stride, cols, r0, r1, scratch.data(), bf16, pool);
 #if defined(EMBER_WITH_ONEDNN)
     OneDnnMatmul::instance().run(A, scratch.data(), Y + r0, m, r1 - r0, cols, rows, bf16, n_threads);
 #else

@@ -41,13 +41,7 @@ Tensor slice(const Tensor& stack, int64_t index) {
 }
 
 // Rows [r0, r0 + n) of a matrix, as a matrix.
-Tensor rows(const Tensor& m, int64_t r0, int64_t n) {
-  Tensor t = m;
-  t.data = m.row(r0);
-  t.ne[1] = n;
-  t.nb[2] = t.nb[3] = t.nb[1] * size_t(n);
-  return t;
-}
+using model_util::rows;
 
 class DeepseekModel final : public Model {
  public:
@@ -144,15 +138,27 @@ class DeepseekModel final : public Model {
 
   KvShape kv_shape() const override { return {desc_.n_layer, desc_.kv_lora_rank + desc_.qk_rope_head_dim, 0}; }
 
+  // Queries per pass of the latent attention (forward).
+  static constexpr int64_t kAttnTokens = 64;
+
+  // Floats each of gate and up hold for a batch of n: a slice of the dense FFN (model_util::ffn),
+  // the shared experts, a routed expert, and the per-head products' gathered inputs and outputs
+  // (per_head), whichever is largest.
+  int64_t hidden_floats(int64_t n) const {
+    const ModelDescription& d = desc_;
+    const int64_t ff = std::max({std::min(d.n_ff, model_util::kFfnSlice), d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1),
+                                 d.moe_ff, d.kv_lora_rank, d.qk_nope_head_dim, d.v_head_dim});
+    return std::max(n * ff, d.n_ff);
+  }
+
   size_t scratch_bytes(int64_t n_batch) const override {
     const ModelDescription& d = desc_;
     const int64_t H = d.n_head, lat = d.kv_lora_rank + d.qk_rope_head_dim;
-    // gate and up also hold the per-head products' gathered inputs and outputs (per_head).
-    const int64_t ff = std::max({d.n_ff, d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1), d.moe_ff, d.kv_lora_rank,
-                                 d.qk_nope_head_dim, d.v_head_dim});
-    const int64_t per_token = 5 * d.n_embd + std::max<int64_t>(d.q_lora_rank, 1) + H * (d.qk_nope_head_dim + d.qk_rope_head_dim) +
-                              2 * H * lat + H * d.v_head_dim + 2 * ff + 2 * d.n_expert + 2 * d.n_expert_used;
-    return size_t(n_batch * per_token) * sizeof(float) + 16 * kTensorAlignment;
+    const int64_t per_token = 6 * d.n_embd + std::max<int64_t>(d.q_lora_rank, 1) + H * (d.qk_nope_head_dim + d.qk_rope_head_dim) +
+                              H * d.v_head_dim + 2 * d.n_expert + 2 * d.n_expert_used;
+    return size_t(n_batch * per_token + 2 * std::min(n_batch, kAttnTokens) * H * lat + 2 * hidden_floats(n_batch)) *
+               sizeof(float) +
+           20 * kTensorAlignment;  // a rounding per take
   }
 
   Status forward(const int32_t* tokens, int64_t n, int64_t pos0, KvCache& kv, Scratch& scratch, ThreadPool* pool,
@@ -164,21 +170,20 @@ class DeepseekModel final : public Model {
 
     model_util::ScratchArena arena(scratch);
     auto take = [&](int64_t floats) { return arena.take(floats); };
-    // gate and up also hold the per-head products' gathered inputs and outputs (per_head).
-    const int64_t ff = std::max({d.n_ff, d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1), d.moe_ff, d.kv_lora_rank,
-                                 d.qk_nope_head_dim, d.v_head_dim});
+    const int64_t ffn_floats = hidden_floats(n);
     float* x = take(n * E);
     float* xn = take(n * E);
     float* tmp = take(n * E);
     float* moe_in = take(n * E);
     float* moe_out = take(n * E);
+    float* part = take(n * E);
     float* cq = take(n * std::max<int64_t>(d.q_lora_rank, 1));
     float* q = take(n * H * QW);
-    float* q_lat = take(n * H * lat);
-    float* att = take(n * H * lat);
+    float* q_lat = take(std::min(n, kAttnTokens) * H * lat);
+    float* att = take(std::min(n, kAttnTokens) * H * lat);
     float* o = take(n * H * V);
-    float* gate = take(n * ff);
-    float* up = take(n * ff);
+    float* gate = take(ffn_floats);
+    float* up = take(ffn_floats);
     float* scores = take(n * d.n_expert);
     float* choice = take(n * d.n_expert);
     float* route_w = take(n * d.n_expert_used);
@@ -205,22 +210,28 @@ class DeepseekModel final : public Model {
         rope(row + R, 1, rdim, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
         rope(q + t * H * QW + nope, H, QW, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
       }
-      // Absorb W_UK: each head's query becomes [W_UK,h^T q_C,h | q_R,h] in the latent space.
-      per_head(L.wk_b, q, QW, q_lat, lat, n, gate, up, pool);
-      for (int64_t t = 0; t < n; ++t)
-        for (int64_t h = 0; h < H; ++h)
-          std::memcpy(q_lat + (t * H + h) * lat + R, q + (t * H + h) * QW + nope, size_t(rdim) * sizeof(float));
-      // One shared latent "head" serves as key (all lat values) and value (its first R values).
-      const AttentionShape shape{n, pos0 + n, H, 1, lat, pos0, lat, scale_};
-      attention(q_lat, cache, cache, att, shape, pool);
-      per_head(L.wv_b, att, lat, o, V, n, gate, up, pool);
+      // Attention in the latent space, kAttnTokens queries at a time (their latent queries and
+      // outputs are 16 x 576 floats a token for V2-Lite: 9.4 MiB for 256 tokens at once).
+      for (int64_t t0 = 0; t0 < n; t0 += kAttnTokens) {
+        const int64_t nt = std::min(kAttnTokens, n - t0);
+        const float* qt = q + t0 * H * QW;
+        // Absorb W_UK: each head's query becomes [W_UK,h^T q_C,h | q_R,h] in the latent space.
+        per_head(L.wk_b, qt, QW, q_lat, lat, nt, gate, up, pool);
+        for (int64_t t = 0; t < nt; ++t)
+          for (int64_t h = 0; h < H; ++h)
+            std::memcpy(q_lat + (t * H + h) * lat + R, qt + (t * H + h) * QW + nope, size_t(rdim) * sizeof(float));
+        // One shared latent "head" serves as key (all lat values) and value (its first R values).
+        const AttentionShape shape{nt, pos0 + t0 + nt, H, 1, lat, pos0 + t0, lat, scale_};
+        attention(q_lat, cache, cache, att, shape, pool);
+        per_head(L.wv_b, att, lat, o + t0 * H * V, V, nt, gate, up, pool);
+      }
       linear(L.wo, o, n, tmp, pool);
       for (int64_t i = 0; i < n * E; ++i) x[i] += tmp[i];
 
       // Feed-forward: dense, or shared + routed experts.
       for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.ffn_norm, xn + t * E, E, d.rms_norm_eps);
       if (L.w_gate.data) {
-        ffn(L.w_gate, L.w_up, L.w_down, xn, n, gate, up, tmp, pool);
+        model_util::ffn(L.w_gate, L.w_up, L.w_down, xn, n, gate, up, ffn_floats, tmp, part, pool);
         for (int64_t i = 0; i < n * E; ++i) x[i] += tmp[i];
       }
       if (L.moe) {
@@ -237,13 +248,13 @@ class DeepseekModel final : public Model {
             for (int64_t k = 0; k < d.n_expert_used; ++k)
               if (route_id[t * d.n_expert_used + k] == e) {
                 if (m == 512) {  // a batch larger than the buffer: flush the first 512
-                  expert_batch(L, e, who, weight, m, xn, moe_in, gate, up, tmp, moe_out, pool);
+                  expert_batch(L, e, who, weight, m, xn, moe_in, gate, up, ffn_floats, tmp, part, moe_out, pool);
                   m = 0;
                 }
                 who[m] = int32_t(t);
                 weight[m++] = route_w[t * d.n_expert_used + k];
               }
-          if (m) expert_batch(L, e, who, weight, m, xn, moe_in, gate, up, tmp, moe_out, pool);
+          if (m) expert_batch(L, e, who, weight, m, xn, moe_in, gate, up, ffn_floats, tmp, part, moe_out, pool);
         }
         for (int64_t i = 0; i < n * E; ++i) x[i] += moe_out[i];
       }
@@ -355,20 +366,11 @@ class DeepseekModel final : public Model {
     }
   }
 
-  // y = W_down (silu(W_gate x) * W_up x) for m rows of x.
-  static void ffn(const Tensor& wg, const Tensor& wu, const Tensor& wd, const float* x, int64_t m, float* gate, float* up,
-                  float* y, ThreadPool* pool) {
-    const int64_t f = wg.ne[1];
-    model_util::linear_many({{&wg, gate}, {&wu, up}}, x, m, pool);
-    swiglu(gate, up, gate, m * f);
-    linear(wd, gate, m, y, pool);
-  }
-
   void expert_batch(const Layer& L, int64_t e, const int32_t* who, const float* weight, int64_t m, const float* xn, float* in,
-                    float* gate, float* up, float* y, float* out, ThreadPool* pool) const {
+                    float* gate, float* up, int64_t hidden, float* y, float* part, float* out, ThreadPool* pool) const {
     const int64_t E = desc_.n_embd;
     for (int64_t i = 0; i < m; ++i) std::memcpy(in + i * E, xn + who[i] * E, size_t(E) * sizeof(float));
-    ffn(L.e_gate[size_t(e)], L.e_up[size_t(e)], L.e_down[size_t(e)], in, m, gate, up, y, pool);
+    model_util::ffn(L.e_gate[size_t(e)], L.e_up[size_t(e)], L.e_down[size_t(e)], in, m, gate, up, hidden, y, part, pool);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < E; ++j) out[who[i] * E + j] += weight[i] * y[i * E + j];
   }

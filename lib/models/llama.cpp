@@ -84,8 +84,9 @@ class LlamaModel final : public Model {
   // x, xn: n_embd; q, att: n_head * head_dim; gate, up: n_ff (per token of the batch).
   size_t scratch_bytes(int64_t n_batch) const override {
     const ModelDescription& d = desc_;
-    const int64_t per_token = 2 * d.n_embd + 2 * d.n_head * d.head_dim + 2 * d.n_ff;
-    return size_t(n_batch * per_token) * sizeof(float) + 6 * kTensorAlignment;
+    const int64_t per_token = 4 * d.n_embd + 2 * d.n_head * d.head_dim;
+    return size_t(n_batch * per_token + 2 * model_util::ffn_hidden_floats(n_batch, d.n_ff)) * sizeof(float) +
+           8 * kTensorAlignment;
   }
 
   Status forward(const int32_t* tokens, int64_t n, int64_t pos0, KvCache& kv, Scratch& scratch, ThreadPool* pool,
@@ -100,8 +101,11 @@ class LlamaModel final : public Model {
     float* xn = take(n * E);
     float* q = take(n * Q);
     float* att = take(n * Q);
-    float* gate = take(n * d.n_ff);
-    float* up = take(n * d.n_ff);
+    const int64_t ffn_floats = model_util::ffn_hidden_floats(n, d.n_ff);
+    float* gate = take(ffn_floats);
+    float* up = take(ffn_floats);
+    float* ffn_out = take(n * E);
+    float* ffn_part = take(n * E);
 
     for (int64_t t = 0; t < n; ++t) model_util::embed(tok_embd_, tokens[t], x + t * E);
     const float scale = 1.0f / std::sqrt(float(hd));
@@ -129,10 +133,8 @@ class LlamaModel final : public Model {
       for (int64_t i = 0; i < n * E; ++i) x[i] += xn[i];
       // Feed-forward block.
       for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.ffn_norm, xn + t * E, E, d.rms_norm_eps);
-      model_util::linear_many({{&L.w_gate, gate}, {&L.w_up, up}}, xn, n, pool);
-      swiglu(gate, up, gate, n * d.n_ff);
-      linear(L.w_down, gate, n, xn, pool);
-      for (int64_t i = 0; i < n * E; ++i) x[i] += xn[i];
+      model_util::ffn(L.w_gate, L.w_up, L.w_down, xn, n, gate, up, ffn_floats, ffn_out, ffn_part, pool);
+      for (int64_t i = 0; i < n * E; ++i) x[i] += ffn_out[i];
     }
     model_util::lm_head(x, n, all_logits, out_norm_, output_, d.rms_norm_eps, xn, logits, hidden, pool);
     return Status::ok();

@@ -100,6 +100,36 @@ void linear_many(std::initializer_list<std::pair<const Tensor*, float*>> product
   matvec_many(jobs, n, products.begin()->first->ne[0], x, pool);
 }
 
+Tensor rows(const Tensor& m, int64_t r0, int64_t n) {
+  Tensor t = m;
+  t.data = m.row(r0);
+  t.ne[1] = n;
+  t.nb[2] = t.nb[3] = t.nb[1] * size_t(n);
+  return t;
+}
+
+void ffn(const Tensor& wg, const Tensor& wu, const Tensor& wd, const float* x, int64_t m, float* gate, float* up,
+         int64_t hidden, float* y, float* part, ThreadPool* pool) {
+  const int64_t f = wg.ne[1], E = wd.ne[1];
+  const int64_t step = m * f <= hidden ? f : std::max(kFfnSlice, hidden / m / kFfnSlice * kFfnSlice);
+  const size_t down_stride = row_bytes(wd.dtype, f);
+  for (int64_t f0 = 0; f0 < f; f0 += step) {
+    const int64_t fc = std::min(step, f - f0);
+    const Tensor g = rows(wg, f0, fc), u = rows(wu, f0, fc);
+    linear_many({{&g, gate}, {&u, up}}, x, m, pool);
+    swiglu(gate, up, gate, m * fc);
+    float* out = f0 == 0 ? y : part;
+    if (fc == f) {
+      linear(wd, gate, m, out, pool);
+    } else {
+      matmul_strided(wd.dtype, static_cast<const char*>(wd.data) + row_bytes(wd.dtype, f0), down_stride, E, fc, gate, m,
+                     out, pool);
+    }
+    if (f0 > 0)
+      for (int64_t i = 0; i < m * E; ++i) y[i] += part[i];
+  }
+}
+
 void add_bias(float* x, const float* b, int64_t m, int64_t n) {
   for (int64_t t = 0; t < m; ++t)
     for (int64_t i = 0; i < n; ++i) x[t * n + i] += b[i];

@@ -55,7 +55,6 @@ Result<std::unique_ptr<Weights>> Weights::from_gguf(std::unique_ptr<gguf::GgufFi
     int64_t r0, rows;
   };
   std::vector<Chunk> chunks;
-  std::vector<Tensor> views;
   size_t moved = 0;
   for (const gguf::TensorInfo& t : file->tensors()) {
     Tensor view = file->tensor_view(t);
@@ -74,7 +73,9 @@ Result<std::unique_ptr<Weights>> Weights::from_gguf(std::unique_ptr<gguf::GgufFi
       view.data = dst;
       view.dtype = layout;
     }
-    views.push_back(view);
+    // Before the copies: the vectors' file pages (2 MiB each where the page cache maps the file
+    // so) are read now, while little else is resident, and dropped with their neighbours' below.
+    if (Status s = w->add(t.name, view); !s) return s;
   }
   std::atomic<size_t> next{0};
   auto work = [&] {
@@ -92,8 +93,6 @@ Result<std::unique_ptr<Weights>> Weights::from_gguf(std::unique_ptr<gguf::GgufFi
     work();
     for (std::thread& h : helpers) h.join();
   }
-  for (size_t i = 0; i < views.size(); ++i)
-    if (Status s = w->add(file->tensors()[i].name, views[i]); !s) return s;
   if (to_move) {
     // What is left of the file in use: the matrices read where they lie. The rest (repacked
     // matrices, vectors copied as floats) goes, page by page: with the file in 2 MiB pages, one

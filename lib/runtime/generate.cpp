@@ -31,8 +31,8 @@ std::vector<int32_t> end_of_generation_tokens(const Tokenizer& tok) {
     if (id >= 0) ids.push_back(id);
   static const char* const kNames[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|end_of_text|>", "<｜end▁of▁sentence｜>", "<|eom_id|>"};
   for (const char* name : kNames) {
-    auto it = v.token_to_id.find(name);
-    if (it != v.token_to_id.end() && (v.types.empty() || v.types[size_t(it->second)] == TokenType::kControl)) ids.push_back(it->second);
+    const int32_t id = v.token_id(name);
+    if (id >= 0 && (v.types.empty() || v.types[size_t(id)] == TokenType::kControl)) ids.push_back(id);
   }
   return ids;
 }

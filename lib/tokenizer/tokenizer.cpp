@@ -50,8 +50,7 @@ Status Tokenizer::init() {
     if (*id < 0) *id = -1;  // "none"
   for (int32_t* id : {&v.bos, &v.eos, &v.eot, &v.unk, &v.pad})
     if (*id >= int32_t(n)) return format_error("special token id " + std::to_string(*id) + " is outside the vocabulary of " + std::to_string(n));
-  v.token_to_id.reserve(n);
-  for (size_t i = 0; i < n; ++i) v.token_to_id.emplace(v.tokens[i], int32_t(i));  // first id wins on duplicates
+  v.index();
   if (v.model == Vocab::Model::kBpe) {
     auto pre = v.pre_patterns.empty() ? PreTokenizer::for_name(v.pre) : PreTokenizer::from_patterns(v.pre_patterns);
     if (!pre) return pre.status();
@@ -120,8 +119,8 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const gguf::GgufFile& f)
     const Value* merges = f.find("tokenizer.ggml.merges");
     if (!merges || merges->array_type() != gguf::ValueType::kString)
       return format_error(f.name() + ": BPE tokenizer needs 'tokenizer.ggml.merges' (array of strings)");
-    int32_t rank = 0;
-    for (std::string_view m : merges->strings()) v.merge_rank.emplace(std::string(m), rank++);
+    v.merges.reserve(merges->strings().size());
+    for (std::string_view m : merges->strings()) v.merges.emplace_back(m);
   }
   auto id = [&](const char* key, int32_t* out) {
     if (const Value* x = f.find(key))
@@ -219,24 +218,22 @@ void Tokenizer::encode_bpe(std::string_view text, std::vector<int32_t>* out) con
       key.assign(a);
       key += ' ';
       key += b;
-      auto it = vocab_.merge_rank.find(key);
-      if (it == vocab_.merge_rank.end()) return std::nullopt;
-      return double(it->second);
+      const int32_t rank = vocab_.merge_rank(key);
+      if (rank < 0) return std::nullopt;
+      return double(rank);
     });
     for (const Symbol& s : merged) {
-      const std::string piece = mapped.substr(s.start, s.len);
-      auto it = vocab_.token_to_id.find(piece);
-      if (it != vocab_.token_to_id.end()) {
-        out->push_back(it->second);
+      const std::string_view piece = std::string_view(mapped).substr(s.start, s.len);
+      if (const int32_t id = vocab_.token_id(piece); id >= 0) {
+        out->push_back(id);
         continue;
       }
       // No token for a merged symbol (a vocabulary that lacks some merge results): its characters
       // one by one, as llama.cpp does; unknown characters become UNK if the model has one.
       for (size_t i = 0; i < piece.size();) {
         const size_t n = utf8::seq_len(uint8_t(piece[i]));
-        auto c = vocab_.token_to_id.find(piece.substr(i, n));
-        if (c != vocab_.token_to_id.end()) {
-          out->push_back(c->second);
+        if (const int32_t c = vocab_.token_id(piece.substr(i, n)); c >= 0) {
+          out->push_back(c);
         } else if (vocab_.unk >= 0) {
           out->push_back(vocab_.unk);
         }
@@ -254,24 +251,23 @@ void Tokenizer::encode_spm(std::string_view text, std::vector<int32_t>* out) con
   const auto merged = merge_symbols(text, [&](std::string_view a, std::string_view b) -> std::optional<double> {
     joined.assign(a);
     joined += b;
-    auto it = vocab_.token_to_id.find(joined);
-    if (it == vocab_.token_to_id.end()) return std::nullopt;
-    return -double(vocab_.scores[size_t(it->second)]);
+    const int32_t id = vocab_.token_id(joined);
+    if (id < 0) return std::nullopt;
+    return -double(vocab_.scores[size_t(id)]);
   });
   for (const Symbol& sym : merged) {
-    const std::string s(text.substr(sym.start, sym.len));
-    auto it = vocab_.token_to_id.find(s);
-    if (it != vocab_.token_to_id.end()) {
-      out->push_back(it->second);
+    const std::string_view s = text.substr(sym.start, sym.len);
+    if (const int32_t id = vocab_.token_id(s); id >= 0) {
+      out->push_back(id);
       continue;
     }
     for (char c : s) {
       const int32_t b = impl_->byte_token[uint8_t(c)];
-      auto single = vocab_.token_to_id.find(std::string(1, c));
+      const int32_t single = vocab_.token_id(std::string_view(&c, 1));
       if (b >= 0) {
         out->push_back(b);
-      } else if (single != vocab_.token_to_id.end()) {
-        out->push_back(single->second);
+      } else if (single >= 0) {
+        out->push_back(single);
       } else if (vocab_.unk >= 0) {
         out->push_back(vocab_.unk);
       }

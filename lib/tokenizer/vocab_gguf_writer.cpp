@@ -24,12 +24,7 @@ void write_vocab_gguf(const Vocab& v, gguf::GgufWriter& w) {
     w.add("tokenizer.ggml.token_type", Value::array_of(ValueType::kInt32, std::move(types)));
   }
   if (v.model == Vocab::Model::kBpe) {
-    std::vector<std::pair<int32_t, std::string>> by_rank;
-    for (const auto& [pair, rank] : v.merge_rank) by_rank.emplace_back(rank, pair);
-    std::sort(by_rank.begin(), by_rank.end());
-    std::vector<std::string> merges;
-    for (auto& [rank, pair] : by_rank) merges.push_back(std::move(pair));
-    w.add("tokenizer.ggml.merges", Value::string_array(std::move(merges)));
+    w.add("tokenizer.ggml.merges", Value::string_array(v.merges));
   }
   auto id = [&](const char* key, int32_t value) {
     if (value >= 0) w.add(key, Value::u32(uint32_t(value)));

@@ -109,11 +109,9 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json_text(std::string_view
       v.tokens[id] = a.at("content").get<std::string>();
       v.types[id] = a.value("special", false) ? TokenType::kControl : TokenType::kUserDefined;
     }
-    int32_t rank = 0;
     for (const json& m : model.at("merges")) {
       // Older files: "a b"; newer: ["a", "b"].
-      const std::string key = m.is_string() ? m.get<std::string>() : m.at(0).get<std::string>() + " " + m.at(1).get<std::string>();
-      v.merge_rank.emplace(key, rank++);
+      v.merges.push_back(m.is_string() ? m.get<std::string>() : m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
     }
     const json& norm = j.value("normalizer", json());
     if (!norm.is_null()) {

@@ -82,9 +82,8 @@ void Tokenizer::encode_wpm(std::string_view text, std::vector<int32_t>* out) con
     for (size_t i = 0; i < word.size() && ok;) {
       ok = false;
       for (size_t j = std::min(word.size(), i + max_len); j > i; --j) {
-        auto it = vocab_.token_to_id.find(word.substr(i, j - i));
-        if (it != vocab_.token_to_id.end()) {
-          out->push_back(it->second);
+        if (const int32_t id = vocab_.token_id(std::string_view(word).substr(i, j - i)); id >= 0) {
+          out->push_back(id);
           i = j;
           ok = true;
           break;

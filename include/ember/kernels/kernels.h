@@ -35,6 +35,7 @@ struct MatvecJob {
   const void* W;
   int64_t rows;
   float* y;
+  size_t row_stride = 0;  // bytes from one row of W to the next; 0: row_bytes(t, cols) (packed)
 };
 void matvec_many(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* x, ThreadPool* pool = nullptr);
 
@@ -43,6 +44,11 @@ void matvec_many(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* x
 // run as matvecs.
 void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t m, float* Y,
             ThreadPool* pool = nullptr);
+// The same over `cols` columns of a wider W whose rows lie `row_stride` bytes apart (W points at
+// the first column used, which must start a block; for a load-time layout, a group of four, unless
+// the columns run to the rows' end): a feed-forward layer's down projection a slice at a time.
+void matmul_strided(DType t, const void* W, size_t row_stride, int64_t rows, int64_t cols, const float* X, int64_t m,
+                    float* Y, ThreadPool* pool = nullptr);
 
 // Whether matmul (m >= 4) with weights of type t rounds X and the weights to BF16 and accumulates
 // in F32: block-quantized and BF16 weights, with oneDNN, on CPUs that multiply BF16 natively

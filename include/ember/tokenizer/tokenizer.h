@@ -13,7 +13,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "ember/core/status.h"
@@ -34,6 +33,20 @@ enum class TokenType : int32_t {  // GGUF tokenizer.ggml.token_type values (Sent
   kByte = 6,
 };
 
+// Strings -> their index in a list, first index on duplicates: an open-addressing table of
+// indices over the list's own strings (4 bytes a slot, two slots a string), where a map from
+// string copies would cost ~80 bytes a string (152k tokens and as many merges for Qwen2).
+class StringIndex {
+ public:
+  void build(const std::vector<std::string>& strings);
+  // Index of `s` in the list the index was built from (the same list, unchanged), or -1.
+  int32_t find(std::string_view s, const std::vector<std::string>& strings) const;
+  size_t memory_bytes() const { return slots_.size() * sizeof(int32_t); }
+
+ private:
+  std::vector<int32_t> slots_;  // index + 1; 0: empty. Size a power of two.
+};
+
 // The vocabulary and the rules that go with it, from GGUF or tokenizer.json.
 struct Vocab {
   enum class Model { kBpe, kSpm, kWpm };  // WPM: BERT's WordPiece (embedding models)
@@ -42,13 +55,19 @@ struct Vocab {
   std::vector<std::string> tokens;
   std::vector<float> scores;       // SPM merge priority (higher first)
   std::vector<TokenType> types;
-  std::unordered_map<std::string, int32_t> token_to_id;
-  std::unordered_map<std::string, int32_t> merge_rank;  // "left right" -> rank (BPE)
+  std::vector<std::string> merges;  // BPE merge rules "left right", by rank (first = applied first)
   int32_t bos = -1, eos = -1, eot = -1, unk = -1, pad = -1;
   bool add_bos = false, add_eos = false;
   bool add_space_prefix = true;    // SPM: prepend a space, as SentencePiece's dummy prefix
   bool nfc = false;                // normalize text to Unicode NFC first (Qwen2's tokenizer does)
   std::vector<std::string> pre_patterns;  // explicit pre-tokenizer regexes (tokenizer.json); else `pre`
+
+  // Lookups (after index(), which Tokenizer::init calls): the id of a token's text, the rank of a
+  // merge "left right"; -1 if there is none.
+  void index();
+  int32_t token_id(std::string_view text) const { return token_index.find(text, tokens); }
+  int32_t merge_rank(std::string_view pair) const { return merge_index.find(pair, merges); }
+  StringIndex token_index, merge_index;
 };
 
 class Tokenizer {
