@@ -50,7 +50,7 @@ class Weights {
   std::unique_ptr<SafetensorsSet> safetensors_;
   std::map<std::string, Tensor, std::less<>> tensors_;
   std::vector<AlignedBuffer> converted_;  // F32 copies of non-F32 vectors
-  AnonymousMemory repacked_;              // matrices regrouped at load (core/repack.h)
+  AnonymousMemory moved_;                 // the matrices, where any was regrouped at load (core/repack.h)
   std::shared_ptr<void> owner_;
   size_t total_bytes_ = 0;
 };
