@@ -130,7 +130,7 @@ TEST(LoadTimeLayouts, RepackedModelGivesTheFileLayoutsLogits) {
   const std::vector<Isa> isas = runnable_isas();
   if (std::find(isas.begin(), isas.end(), Isa::kAvx512) == isas.end()) GTEST_SKIP() << "no AVX-512 kernels here";
   const Isa before = active_isa();
-  for (DType t : {DType::Q4_0, DType::Q5_1}) {
+  for (DType t : {DType::Q4_0, DType::Q5_1, DType::Q8_0}) {
     test::RandomModel rm;
     rm.arch = "qwen2";
     rm.qkv_bias = true;

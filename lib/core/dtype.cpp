@@ -7,7 +7,7 @@
 namespace ember {
 namespace {
 
-constexpr std::array<DTypeTraits, 17> kTraits = {{
+constexpr std::array<DTypeTraits, 18> kTraits = {{
     {DType::F32, "F32", 1, 4, false, DType::F32},
     {DType::F16, "F16", 1, 2, false, DType::F16},
     {DType::BF16, "BF16", 1, 2, false, DType::BF16},
@@ -25,6 +25,7 @@ constexpr std::array<DTypeTraits, 17> kTraits = {{
     {DType::Q4_1x4, "Q4_1x4", kQK, sizeof(BlockQ4_1), true, DType::Q4_1},
     {DType::Q5_0x4, "Q5_0x4", kQK, sizeof(BlockQ5_0), true, DType::Q5_0},
     {DType::Q5_1x4, "Q5_1x4", kQK, sizeof(BlockQ5_1), true, DType::Q5_1},
+    {DType::Q8_0x2, "Q8_0x2", kQK, sizeof(BlockQ8_0), true, DType::Q8_0},
 }};
 
 }  // namespace

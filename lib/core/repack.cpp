@@ -5,7 +5,7 @@
 namespace ember {
 namespace {
 
-// Calls f(Group4<B>{}) for the block type B behind a load-time layout.
+// Calls f(G{}) with the group layout G (Group4<B>, GroupQ8x2) behind a load-time layout.
 template <class F>
 bool with_layout(DType t, F&& f) {
   switch (t) {
@@ -13,21 +13,20 @@ bool with_layout(DType t, F&& f) {
     case DType::Q4_1x4: f(Group4<BlockQ4_1>{}); return true;
     case DType::Q5_0x4: f(Group4<BlockQ5_0>{}); return true;
     case DType::Q5_1x4: f(Group4<BlockQ5_1>{}); return true;
+    case DType::Q8_0x2: f(GroupQ8x2{}); return true;
     default: return false;
   }
 }
 
-template <class B>
-B block_of(Group4<B>);
 
 // Row by row, group by group through a copy (so dst may be src); the tail blocks as they are.
 template <bool kPack>
 bool convert_rows(DType t, const void* src, void* dst, int64_t rows, int64_t cols) {
   return with_layout(t, [&](auto g) {
     using G = decltype(g);
-    using B = decltype(block_of(g));
+    using B = typename G::Block;
     const size_t rb = row_bytes(t, cols);
-    const int64_t groups = cols / kQK / 4;
+    const int64_t groups = cols / kQK / G::kBlocks;
     const size_t tail = rb - size_t(groups) * G::kBytes;
     for (int64_t r = 0; r < rows; ++r) {
       const uint8_t* in = static_cast<const uint8_t*>(src) + size_t(r) * rb;
@@ -36,11 +35,11 @@ bool convert_rows(DType t, const void* src, void* dst, int64_t rows, int64_t col
         alignas(8) uint8_t copy[G::kBytes];
         std::memcpy(copy, in + size_t(i) * G::kBytes, G::kBytes);
         if constexpr (kPack) {
-          B blocks[4];
+          B blocks[G::kBlocks];
           std::memcpy(blocks, copy, G::kBytes);
           G::pack(blocks, out + size_t(i) * G::kBytes);
         } else {
-          B blocks[4];
+          B blocks[G::kBlocks];
           G::unpack(copy, blocks);
           std::memcpy(out + size_t(i) * G::kBytes, blocks, G::kBytes);
         }
@@ -70,16 +69,17 @@ bool quantize_row_repacked(DType t, const float* src, void* dst, int64_t n) {
 bool dequantize_row_repacked(DType t, const void* src, float* dst, int64_t n) {
   return with_layout(t, [&](auto g) {
     using G = decltype(g);
-    using B = decltype(block_of(g));
+    using B = typename G::Block;
     const DType base = dtype_file_type(t);
     const auto* row = static_cast<const uint8_t*>(src);
-    const int64_t groups = n / kQK / 4;
+    constexpr int64_t kValues = G::kBlocks * kQK;
+    const int64_t groups = n / kValues;
     for (int64_t i = 0; i < groups; ++i) {
-      B blocks[4];
+      B blocks[G::kBlocks];
       G::unpack(row + size_t(i) * G::kBytes, blocks);
-      dequantize_row(base, blocks, dst + i * 4 * kQK, 4 * kQK);
+      dequantize_row(base, blocks, dst + i * kValues, kValues);
     }
-    dequantize_row(base, row + size_t(groups) * G::kBytes, dst + groups * 4 * kQK, n - groups * 4 * kQK);
+    dequantize_row(base, row + size_t(groups) * G::kBytes, dst + groups * kValues, n - groups * kValues);
   });
 }
 

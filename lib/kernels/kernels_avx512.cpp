@@ -50,11 +50,13 @@ const KernelTable& avx512_kernels() {
     k.dequant[dtype_slot(DType::Q4_1)] = dequant_nibbles<BlockQ4_1, true, 0>;
     k.dequant[dtype_slot(DType::Q5_0)] = dequant_nibbles<BlockQ5_0, false, 16>;
     k.dequant[dtype_slot(DType::Q5_1)] = dequant_nibbles<BlockQ5_1, true, 0>;
-    // Q4_0 ... Q5_1 weights are regrouped at load (core/repack.h) for the gather-free kernel.
+    // Q4_0 ... Q5_1 and Q8_0 weights are regrouped at load (core/repack.h) for gather-free kernels.
     wide(DType::Q4_0x4, qdot_one<NibblesX4<Q4_0Fmt>>, qdot_pair<NibblesX4<Q4_0Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q4_1x4, qdot_one<NibblesX4<Q4_1Fmt>>, qdot_pair<NibblesX4<Q4_1Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q5_0x4, qdot_one<NibblesX4<Q5_0Fmt>>, qdot_pair<NibblesX4<Q5_0Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q5_1x4, qdot_one<NibblesX4<Q5_1Fmt>>, qdot_pair<NibblesX4<Q5_1Fmt>>, ActFormat::kQ8x128);
+    wide(DType::Q8_0x2, qdot_one<Q8_0PairsX2>, qdot_pair<Q8_0PairsX2>, ActFormat::kQ8x64);
+    k.dequant[dtype_slot(DType::Q8_0x2)] = dequant_q8_0_x2;
     k.dequant[dtype_slot(DType::Q4_0x4)] = dequant_nibbles_x4<BlockQ4_0, false, 8>;
     k.dequant[dtype_slot(DType::Q4_1x4)] = dequant_nibbles_x4<BlockQ4_1, true, 0>;
     k.dequant[dtype_slot(DType::Q5_0x4)] = dequant_nibbles_x4<BlockQ5_0, false, 16>;

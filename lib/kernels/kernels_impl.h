@@ -401,6 +401,8 @@ detail::KernelTable make_kernel_table(Isa isa) {
            qdot_unpacked<DType::Q5_0x4, qdot_blocks32<A, FormatQ5_0>>, dequant_unpacked<DType::Q5_0x4, decode_row<BlockQ5_0>>);
   repacked(DType::Q5_1x4, dot_unpacked<DType::Q5_1x4, dot_row_blocks<A, BlockQ5_1, kQK>>,
            qdot_unpacked<DType::Q5_1x4, qdot_blocks32<A, FormatQ5_1>>, dequant_unpacked<DType::Q5_1x4, decode_row<BlockQ5_1>>);
+  repacked(DType::Q8_0x2, dot_unpacked<DType::Q8_0x2, dot_row_blocks<A, BlockQ8_0, kQK>>,
+           qdot_unpacked<DType::Q8_0x2, qdot_blocks32<A, FormatQ8_0>>, dequant_unpacked<DType::Q8_0x2, decode_row<BlockQ8_0>>);
   t.quantize_act[int(ActFormat::kQ8x32)] = quantize_act_32;
   t.quantize_act[int(ActFormat::kQ8x256)] = quantize_act_256;
   t.dot_f32 = dot_f32<A>;

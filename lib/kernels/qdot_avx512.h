@@ -266,6 +266,20 @@ struct Q8_0Pairs {
   }
 };
 
+// The same pairs in their load-time layout (Q8_0x2, core/repack.h): the 64 codes are one load at
+// byte 4, the two scales one 4-byte load. A row's odd last block keeps the GGUF layout.
+struct Q8_0PairsX2 : Q8_0Pairs {
+  static void full_group(const uint8_t* p, const Act& a, const Consts&, __m512& acc, __m512&) {
+    const __m512i wu = _mm512_xor_si512(_mm512_loadu_si512(p + GroupQ8x2::kCodes), _mm512_set1_epi8(char(0x80)));
+    const __m512i isum = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wu, _mm512_load_si512(a.q)),
+                                          _mm512_load_si512(a.s128));
+    const __m512i rep8 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m128 d2 = _mm_cvtph_ps(_mm_cvtsi32_si128(int(load_u32(p + GroupQ8x2::kD))));
+    const __m512 dw = _mm512_permutexvar_ps(rep8, _mm512_castps128_ps512(d2));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_load_ps(a.dx)), acc);
+  }
+};
+
 // Dot products of kRows rows (each n values) with the activations; rows[r] need not be adjacent.
 template <class F, int kRows>
 void qdot_rows(const uint8_t* const* rows, const typename F::Act* a, int64_t n, float* out) {
@@ -652,6 +666,22 @@ void dequant_q6_k(const void* src, float* y, int64_t n) {
     }
     y += kQK_K;
   }
+}
+
+void dequant_q8_0_x2(const void* src, float* y, int64_t n) {
+  const auto* p = static_cast<const uint8_t*>(src);
+  const int64_t groups = n / (2 * kQK);
+  for (int64_t g = 0; g < groups; ++g, p += GroupQ8x2::kBytes) {
+    for (int k = 0; k < 2; ++k, y += kQK) {
+      uint16_t dh;
+      std::memcpy(&dh, p + GroupQ8x2::kD + 2 * k, 2);
+      const __m512 d = _mm512_set1_ps(_cvtsh_ss(dh));
+      const uint8_t* q = p + GroupQ8x2::kCodes + 32 * k;
+      _mm512_storeu_ps(y, _mm512_mul_ps(sbytes_to_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q))), d));
+      _mm512_storeu_ps(y + 16, _mm512_mul_ps(sbytes_to_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16))), d));
+    }
+  }
+  dequant_q8_0(p, y, n - groups * 2 * kQK);
 }
 
 template <class F>

@@ -29,6 +29,7 @@ enum class DType : uint32_t {
   Q4_1x4 = 1003,
   Q5_0x4 = 1006,
   Q5_1x4 = 1007,
+  Q8_0x2 = 1008,
 };
 
 struct DTypeTraits {
@@ -46,7 +47,7 @@ inline constexpr DType kAllDTypes[] = {DType::F32,  DType::F16,  DType::BF16, DT
                                        DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 // The load-time layouts (never in files).
-inline constexpr DType kRepackedDTypes[] = {DType::Q4_0x4, DType::Q4_1x4, DType::Q5_0x4, DType::Q5_1x4};
+inline constexpr DType kRepackedDTypes[] = {DType::Q4_0x4, DType::Q4_1x4, DType::Q5_0x4, DType::Q5_1x4, DType::Q8_0x2};
 
 const DTypeTraits& dtype_traits(DType t);
 inline std::string_view dtype_name(DType t) { return dtype_traits(t).name; }

@@ -7,8 +7,9 @@
 //   d[4] (F16) | m[4] (F16, Q4_1/Q5_1) | 5th bits (Q5_*: two u64 masks, values 0-15 then 16-31
 //   of the four blocks, 16 bits each) | codes (the four blocks' 16 nibble bytes, in block order)
 //
-// so the group's 128 codes are one 64-byte load and its scales one 8-byte load. The last blocks of
-// a row, when fewer than four, keep the GGUF layout. Rows stay where they were (row_bytes is the
+// so the group's 128 codes are one 64-byte load and its scales one 8-byte load. Q8_0x2 (from Q8_0)
+// does the same for pairs of blocks: d[2] | the two blocks' 32 codes. The last blocks of a row,
+// when fewer than a group, keep the GGUF layout. Rows stay where they were (row_bytes is the
 // type's), so row pointers, row slices and the embedding lookup work unchanged.
 #pragma once
 
@@ -23,6 +24,8 @@ namespace ember {
 // Byte offsets of the fields in a group of four blocks of type B.
 template <class B>
 struct Group4 {
+  using Block = B;
+  static constexpr int kBlocks = 4;
   static constexpr bool kMin = requires(B b) { b.m; };
   static constexpr bool kFifthBit = requires(B b) { b.qh; };
   static constexpr size_t kBytes = 4 * sizeof(B);
@@ -62,6 +65,26 @@ struct Group4 {
         std::memcpy(out[k].qh, &qh, 4);
       }
       std::memcpy(out[k].qs, in + kCodes + 16 * k, 16);
+    }
+  }
+};
+
+// Two Q8_0 blocks: d[2] (F16) | codes[64].
+struct GroupQ8x2 {
+  using Block = BlockQ8_0;
+  static constexpr int kBlocks = 2;
+  static constexpr size_t kBytes = 2 * sizeof(BlockQ8_0), kD = 0, kCodes = 4;
+  static_assert(kBytes == 68);
+  static void pack(const BlockQ8_0* in, uint8_t* out) {
+    for (int k = 0; k < 2; ++k) {
+      std::memcpy(out + kD + 2 * k, &in[k].d, 2);
+      std::memcpy(out + kCodes + 32 * k, in[k].qs, 32);
+    }
+  }
+  static void unpack(const uint8_t* in, BlockQ8_0* out) {
+    for (int k = 0; k < 2; ++k) {
+      std::memcpy(&out[k].d, in + kD + 2 * k, 2);
+      std::memcpy(out[k].qs, in + kCodes + 32 * k, 32);
     }
   }
 };
