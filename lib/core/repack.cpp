@@ -19,7 +19,8 @@ bool with_layout(DType t, F&& f) {
 }
 
 
-// Row by row, group by group through a copy (so dst may be src); the tail blocks as they are.
+// Row by row, group by group through the blocks of one group (so dst may be src); the tail blocks
+// as they are.
 template <bool kPack>
 bool convert_rows(DType t, const void* src, void* dst, int64_t rows, int64_t cols) {
   return with_layout(t, [&](auto g) {
@@ -32,15 +33,12 @@ bool convert_rows(DType t, const void* src, void* dst, int64_t rows, int64_t col
       const uint8_t* in = static_cast<const uint8_t*>(src) + size_t(r) * rb;
       uint8_t* out = static_cast<uint8_t*>(dst) + size_t(r) * rb;
       for (int64_t i = 0; i < groups; ++i) {
-        alignas(8) uint8_t copy[G::kBytes];
-        std::memcpy(copy, in + size_t(i) * G::kBytes, G::kBytes);
+        B blocks[G::kBlocks];
         if constexpr (kPack) {
-          B blocks[G::kBlocks];
-          std::memcpy(blocks, copy, G::kBytes);
+          std::memcpy(blocks, in + size_t(i) * G::kBytes, G::kBytes);
           G::pack(blocks, out + size_t(i) * G::kBytes);
         } else {
-          B blocks[G::kBlocks];
-          G::unpack(copy, blocks);
+          G::unpack(in + size_t(i) * G::kBytes, blocks);
           std::memcpy(out + size_t(i) * G::kBytes, blocks, G::kBytes);
         }
       }

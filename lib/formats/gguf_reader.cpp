@@ -263,7 +263,7 @@ Tensor GgufFile::tensor_view(const TensorInfo& t) const {
   x.nb[0] = dtype_traits(t.dtype).block_bytes;
   x.nb[1] = row_bytes(t.dtype, t.ne[0]);
   for (size_t k = 2; k < kMaxDims; ++k) x.nb[k] = x.nb[k - 1] * size_t(x.ne[k - 1]);
-  // Writable only after make_writable (read-only mapping or a caller's buffer otherwise).
+  // Read-only (a read-only mapping or a caller's buffer) unless owned_tensor_data says otherwise.
   x.data = const_cast<uint8_t*>(source_->data() + data_offset_ + t.offset);
   return x;
 }

@@ -1,5 +1,5 @@
-// A whole file mapped read-only (POSIX mmap): weights are used where they lie, except those a model
-// repacks at load (their pages are then released).
+// A whole file mapped read-only (POSIX mmap): weights are used where they lie, unless a model moves
+// them at load to repack them (their pages are then released).
 #pragma once
 
 #include <memory>
@@ -25,7 +25,7 @@ class MappedFile final : public gguf::ByteSource {
   size_t size_ = 0;
 };
 
-// Anonymous memory for weights made at load (repacked matrices): mapped in 2 MiB pages where the
+// Anonymous memory for weights moved at load (to be repacked): mapped in 2 MiB pages where the
 // system offers them (Linux transparent huge pages on request), so streaming it through the cores
 // every token takes few TLB misses. Zero-filled; pages become resident as they are written.
 class AnonymousMemory {

@@ -338,6 +338,17 @@ void dequant_unpacked(const void* w, float* y, int64_t n) {
   kBase(unpacked_row(kT, w, n), y, n);
 }
 
+// A load-time layout's entries: the file type's F32 dot, 8-bit dot and row decoder, each on the
+// unpacked row.
+template <class A, DType kT, class Block, class Format>
+void add_repacked(detail::KernelTable& t) {
+  const int slot = detail::dtype_slot(kT);
+  t.dot[slot] = dot_unpacked<kT, dot_row_blocks<A, Block, kQK>>;
+  t.qdot[slot] = qdot_unpacked<kT, qdot_blocks32<A, Format>>;
+  t.act[slot] = detail::ActFormat::kQ8x32;
+  t.dequant[slot] = dequant_unpacked<kT, decode_row<Block>>;
+}
+
 template <class A>
 detail::KernelTable make_kernel_table(Isa isa) {
   detail::KernelTable t{};
@@ -387,22 +398,13 @@ detail::KernelTable make_kernel_table(Isa isa) {
   int8_path(DType::Q6_K, qdot_q6_k<A>, ActFormat::kQ8x256);
   // The load-time layouts, through the kernels of the file type (the table's own layout choice is
   // the file type itself: only the AVX-512 table prefers another).
-  for (int i = 0; i < detail::kNumDTypes; ++i) t.layout[i] = i < detail::kNumFileDTypes ? kAllDTypes[i] : kRepackedDTypes[i - detail::kNumFileDTypes];
-  auto repacked = [&](DType dt, detail::DotFn dot, detail::QDotFn qdot, detail::DequantFn dequant) {
-    t.dot[dtype_slot(dt)] = dot;
-    t.dequant[dtype_slot(dt)] = dequant;
-    int8_path(dt, qdot, ActFormat::kQ8x32);
-  };
-  repacked(DType::Q4_0x4, dot_unpacked<DType::Q4_0x4, dot_row_blocks<A, BlockQ4_0, kQK>>,
-           qdot_unpacked<DType::Q4_0x4, qdot_blocks32<A, FormatQ4_0>>, dequant_unpacked<DType::Q4_0x4, decode_row<BlockQ4_0>>);
-  repacked(DType::Q4_1x4, dot_unpacked<DType::Q4_1x4, dot_row_blocks<A, BlockQ4_1, kQK>>,
-           qdot_unpacked<DType::Q4_1x4, qdot_blocks32<A, FormatQ4_1>>, dequant_unpacked<DType::Q4_1x4, decode_row<BlockQ4_1>>);
-  repacked(DType::Q5_0x4, dot_unpacked<DType::Q5_0x4, dot_row_blocks<A, BlockQ5_0, kQK>>,
-           qdot_unpacked<DType::Q5_0x4, qdot_blocks32<A, FormatQ5_0>>, dequant_unpacked<DType::Q5_0x4, decode_row<BlockQ5_0>>);
-  repacked(DType::Q5_1x4, dot_unpacked<DType::Q5_1x4, dot_row_blocks<A, BlockQ5_1, kQK>>,
-           qdot_unpacked<DType::Q5_1x4, qdot_blocks32<A, FormatQ5_1>>, dequant_unpacked<DType::Q5_1x4, decode_row<BlockQ5_1>>);
-  repacked(DType::Q8_0x2, dot_unpacked<DType::Q8_0x2, dot_row_blocks<A, BlockQ8_0, kQK>>,
-           qdot_unpacked<DType::Q8_0x2, qdot_blocks32<A, FormatQ8_0>>, dequant_unpacked<DType::Q8_0x2, decode_row<BlockQ8_0>>);
+  for (int i = 0; i < detail::kNumDTypes; ++i)
+    t.layout[i] = i < detail::kNumFileDTypes ? kAllDTypes[i] : kRepackedDTypes[i - detail::kNumFileDTypes];
+  add_repacked<A, DType::Q4_0x4, BlockQ4_0, FormatQ4_0>(t);
+  add_repacked<A, DType::Q4_1x4, BlockQ4_1, FormatQ4_1>(t);
+  add_repacked<A, DType::Q5_0x4, BlockQ5_0, FormatQ5_0>(t);
+  add_repacked<A, DType::Q5_1x4, BlockQ5_1, FormatQ5_1>(t);
+  add_repacked<A, DType::Q8_0x2, BlockQ8_0, FormatQ8_0>(t);
   t.quantize_act[int(ActFormat::kQ8x32)] = quantize_act_32;
   t.quantize_act[int(ActFormat::kQ8x256)] = quantize_act_256;
   t.dot_f32 = dot_f32<A>;

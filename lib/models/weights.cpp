@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "ember/core/quantize.h"
 #include "ember/core/repack.h"

@@ -129,7 +129,7 @@ class GgufFile {
   // Maps `path` read-only and parses it.
   static Result<std::unique_ptr<GgufFile>> open(const std::string& path);
   // Parses `size` bytes at `data`, which must outlive the GgufFile (name is used in messages).
-  // `owned`: the bytes are the loader's own, so tensors may be changed in place (make_writable).
+  // `owned`: the bytes are the loader's own, so tensors may be changed in place (owned_tensor_data).
   static Result<std::unique_ptr<GgufFile>> from_memory(const void* data, size_t size, std::string name,
                                                        bool owned = false);
 
