@@ -71,6 +71,13 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTrip, ::testing::ValuesIn(kAllDTypes),
 INSTANTIATE_TEST_SUITE_P(LoadTimeLayouts, RoundTrip, ::testing::ValuesIn(kRepackedDTypes),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
 
+// Row lengths for a load-time layout's tests: 32-value types with and without a tail of fewer
+// than a group's blocks; one and several superblocks for the K types.
+std::vector<int64_t> layout_lengths(DType t) {
+  if (dtype_block_size(t) == kQK_K) return {256, 512, 1280};
+  return {32, 96, 128, 224, 896, 1376};
+}
+
 // The load-time layouts (core/repack.h) hold the same values as their file type, exactly, on rows
 // with and without a tail of fewer than four blocks; unpacking restores the file's bytes.
 class Repack : public ::testing::TestWithParam<DType> {};
@@ -79,7 +86,7 @@ TEST_P(Repack, SameValuesAndUnpacksToTheFileBytes) {
   const DType t = GetParam(), base = dtype_file_type(t);
   ASSERT_NE(t, base);
   EXPECT_EQ(row_bytes(t, 4096), row_bytes(base, 4096));
-  for (int64_t cols : {32, 96, 128, 224, 896, 1376}) {
+  for (int64_t cols : layout_lengths(t)) {
     const int64_t rows = 3;
     const std::vector<float> x = test::random_floats(rows * cols, uint64_t(cols));
     const size_t rb = row_bytes(base, cols);

@@ -83,7 +83,8 @@ TEST(LoadTimeLayouts, MatvecEqualsTheFileTypesBitForBit) {
       const DType base = dtype_file_type(t);
       EXPECT_EQ(preferred_weight_layout(base), isa == Isa::kAvx512 ? t : base) << dtype_name(t);
       EXPECT_EQ(preferred_weight_layout(t), t);
-      for (int64_t cols : {128, 224, 896, 1376}) {
+      const bool k = dtype_block_size(t) == kQK_K;
+      for (int64_t cols : k ? std::vector<int64_t>{256, 768, 1536} : std::vector<int64_t>{128, 224, 896, 1376}) {
         const int64_t rows = 21;
         std::vector<uint8_t> w = test::random_weights(base, rows, cols, uint64_t(cols));
         const std::vector<float> x = test::random_floats(cols, uint64_t(cols) + 7);

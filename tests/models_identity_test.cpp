@@ -124,19 +124,20 @@ INSTANTIATE_TEST_SUITE_P(Families, Identity, ::testing::ValuesIn(cases()),
 
 // Matrices repacked at load (core/repack.h; the AVX-512 kernels ask for it) give the logits of the
 // file's layout exactly: a model loaded while another ISA is active keeps the file layout, and both
-// then run on the AVX-512 kernels. Rows of 13 blocks and 8 blocks: groups of four and a tail; a file
-// load (copied into fresh memory) and a load from memory (regrouped in place).
+// then run on the AVX-512 kernels. Rows of 13 blocks and 8 blocks: groups of four and a tail (Q3_K:
+// one and two superblocks); a file load (copied into fresh memory) and a load from memory
+// (regrouped in place).
 TEST(LoadTimeLayouts, RepackedModelGivesTheFileLayoutsLogits) {
   const std::vector<Isa> isas = runnable_isas();
   if (std::find(isas.begin(), isas.end(), Isa::kAvx512) == isas.end()) GTEST_SKIP() << "no AVX-512 kernels here";
   const Isa before = active_isa();
-  for (DType t : {DType::Q4_0, DType::Q5_1, DType::Q8_0}) {
+  for (DType t : {DType::Q4_0, DType::Q5_1, DType::Q8_0, DType::Q3_K}) {
     test::RandomModel rm;
     rm.arch = "qwen2";
     rm.qkv_bias = true;
     rm.wtype = t;
     rm.n_embd = 256;
-    rm.n_ff = 416;
+    rm.n_ff = dtype_block_size(t) == 256 ? 512 : 416;  // K types: whole superblocks
     rm.n_head = 4;
     rm.n_head_kv = 2;
     rm.tied_output = true;

@@ -41,7 +41,7 @@ void print_features() {
   std::printf("CPU features:");
   const std::pair<const char*, bool> names[] = {
       {"avx2", f.avx2}, {"fma", f.fma}, {"f16c", f.f16c}, {"avx512f", f.avx512f}, {"avx512bw", f.avx512bw},
-      {"avx512vl", f.avx512vl}, {"avx512vnni", f.avx512vnni}, {"avx512vbmi", f.avx512vbmi}, {"avx512bf16", f.avx512bf16},
+      {"avx512vl", f.avx512vl}, {"avx512vnni", f.avx512vnni}, {"avx512vbmi", f.avx512vbmi}, {"gfni", f.gfni}, {"avx512bf16", f.avx512bf16},
       {"amx-int8", f.amx_int8}, {"amx-bf16", f.amx_bf16}, {"neon", f.neon}, {"dotprod", f.neon_dotprod}};
   for (auto& [name, on] : names)
     if (on) std::printf(" %s", name);

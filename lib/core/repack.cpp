@@ -5,7 +5,7 @@
 namespace ember {
 namespace {
 
-// Calls f(G{}) with the group layout G (Group4<B>, GroupQ8x2) behind a load-time layout.
+// Calls f(G{}) with the group layout G (Group4<B>, GroupQ8x2, GroupK2Lanes<B>) behind a load-time layout.
 template <class F>
 bool with_layout(DType t, F&& f) {
   switch (t) {
@@ -14,10 +14,11 @@ bool with_layout(DType t, F&& f) {
     case DType::Q5_0x4: f(Group4<BlockQ5_0>{}); return true;
     case DType::Q5_1x4: f(Group4<BlockQ5_1>{}); return true;
     case DType::Q8_0x2: f(GroupQ8x2{}); return true;
+    case DType::Q2_Kx16: f(GroupK2Lanes<BlockQ2_K>{}); return true;
+    case DType::Q3_Kx16: f(GroupK2Lanes<BlockQ3_K>{}); return true;
     default: return false;
   }
 }
-
 
 // Row by row, group by group through the blocks of one group (so dst may be src); the tail blocks
 // as they are.
@@ -27,7 +28,7 @@ bool convert_rows(DType t, const void* src, void* dst, int64_t rows, int64_t col
     using G = decltype(g);
     using B = typename G::Block;
     const size_t rb = row_bytes(t, cols);
-    const int64_t groups = cols / kQK / G::kBlocks;
+    const int64_t groups = cols / G::kValues;
     const size_t tail = rb - size_t(groups) * G::kBytes;
     for (int64_t r = 0; r < rows; ++r) {
       const uint8_t* in = static_cast<const uint8_t*>(src) + size_t(r) * rb;
@@ -70,7 +71,7 @@ bool dequantize_row_repacked(DType t, const void* src, float* dst, int64_t n) {
     using B = typename G::Block;
     const DType base = dtype_file_type(t);
     const auto* row = static_cast<const uint8_t*>(src);
-    constexpr int64_t kValues = G::kBlocks * kQK;
+    constexpr int64_t kValues = G::kValues;
     const int64_t groups = n / kValues;
     for (int64_t i = 0; i < groups; ++i) {
       B blocks[G::kBlocks];

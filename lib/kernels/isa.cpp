@@ -47,6 +47,7 @@ CpuFeatures detect() {
     f.avx512vl = os_avx512 && ((b >> 31) & 1);
     f.avx512vnni = os_avx512 && ((c >> 11) & 1);
     f.avx512vbmi = os_avx512 && ((c >> 1) & 1);
+    f.gfni = os_avx && ((c >> 8) & 1);
     f.amx_bf16 = os_amx && ((d >> 22) & 1);
     f.amx_int8 = os_amx && ((d >> 25) & 1);
     unsigned a1, b1, c1, d1;
@@ -67,7 +68,7 @@ bool cpu_can_run(Isa isa, const CpuFeatures& f) {
 #if defined(EMBER_HAVE_X86_KERNELS)
     case Isa::kAvx2: return f.avx2 && f.fma && f.f16c;
     case Isa::kAvx512:
-      return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni && f.avx512vbmi && f.avx2 && f.fma && f.f16c;
+      return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni && f.avx512vbmi && f.gfni && f.avx2 && f.fma && f.f16c;
 #endif
 #if defined(EMBER_HAVE_NEON_KERNELS)
     case Isa::kNeon: return f.neon;

@@ -28,9 +28,10 @@ using DequantFn = void (*)(const void* src, float* dst, int64_t n);
 // Quantized weights meet 8-bit activations (qdot_impl.h): the activation vector is converted once
 // per product into the block format the weight type pairs with.
 // kQ8x128 and kQ8x64 are the AVX-512 layouts of qdot_avx512.h (groups of four or two 32-value blocks).
-// kQ8x256K4 and kQ8x256K2 are kQ8x256 with the codes in the register order of Q4_K/Q5_K and Q2_K/Q3_K.
-enum class ActFormat { kNone, kQ8x32, kQ8x256, kQ8x128, kQ8x64, kQ8x256K4, kQ8x256K2 };
-inline constexpr int kNumActFormats = 7;
+// kQ8x256K4 is kQ8x256 with the codes in the register order of Q4_K/Q5_K; kQ8x256K2 and
+// kQ8x256Lanes are qdot_avx512.h's ActQ8x256G for Q2_K/Q3_K in the file and in the lane layout.
+enum class ActFormat { kNone, kQ8x32, kQ8x256, kQ8x128, kQ8x64, kQ8x256K4, kQ8x256K2, kQ8x256Lanes };
+inline constexpr int kNumActFormats = 8;
 using QDotFn = float (*)(const void* w_row, const void* x_q8, int64_t n);
 // Two rows at once (out[0], out[1]); each result identical to QDotFn's on the same row.
 using QDotPairFn = void (*)(const void* w_row0, const void* w_row1, const void* x_q8, int64_t n, float* out);
@@ -41,8 +42,9 @@ constexpr size_t act_bytes(ActFormat f, int64_t n) {
   switch (f) {
     case ActFormat::kQ8x32: return size_t(n / 32) * (4 + 4 + 32);
     case ActFormat::kQ8x256:
-    case ActFormat::kQ8x256K4:
-    case ActFormat::kQ8x256K2: return size_t(n / 256) * (4 + 32 + 256);
+    case ActFormat::kQ8x256K4: return size_t(n / 256) * (4 + 32 + 256);
+    case ActFormat::kQ8x256K2:
+    case ActFormat::kQ8x256Lanes: return size_t(n / 256) * 448;
     case ActFormat::kQ8x128: return size_t((n + 127) / 128) * 320;
     case ActFormat::kQ8x64: return size_t((n + 63) / 64) * 192;
     default: return 0;

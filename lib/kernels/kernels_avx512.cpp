@@ -1,4 +1,4 @@
-// x86 AVX-512 (F/BW/DQ/VL/VNNI/VBMI: Ice Lake, Zen 4 and later) kernels (compiled with those flags; chosen at run time).
+// x86 AVX-512 (F/BW/DQ/VL/VNNI/VBMI and GFNI: Ice Lake, Zen 4 and later) kernels (compiled with those flags; chosen at run time).
 #include "kernels/kernels_impl.h"
 #include "kernels/qdot_avx512.h"
 
@@ -50,12 +50,14 @@ const KernelTable& avx512_kernels() {
     k.dequant[dtype_slot(DType::Q4_1)] = dequant_nibbles<BlockQ4_1, true, 0>;
     k.dequant[dtype_slot(DType::Q5_0)] = dequant_nibbles<BlockQ5_0, false, 16>;
     k.dequant[dtype_slot(DType::Q5_1)] = dequant_nibbles<BlockQ5_1, true, 0>;
-    // Q4_0 ... Q5_1 and Q8_0 weights are regrouped at load (core/repack.h) for gather-free kernels.
+    // Q4_0 ... Q5_1, Q8_0, Q2_K and Q3_K weights are regrouped at load (core/repack.h) for gather-free kernels.
     wide(DType::Q4_0x4, qdot_one<NibblesX4<Q4_0Fmt>>, qdot_pair<NibblesX4<Q4_0Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q4_1x4, qdot_one<NibblesX4<Q4_1Fmt>>, qdot_pair<NibblesX4<Q4_1Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q5_0x4, qdot_one<NibblesX4<Q5_0Fmt>>, qdot_pair<NibblesX4<Q5_0Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q5_1x4, qdot_one<NibblesX4<Q5_1Fmt>>, qdot_pair<NibblesX4<Q5_1Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q8_0x2, qdot_one<Q8_0PairsX2>, qdot_pair<Q8_0PairsX2>, ActFormat::kQ8x64);
+    wide(DType::Q2_Kx16, qdot_k_one<K2Lanes<false>>, qdot_k_pair<K2Lanes<false>>, ActFormat::kQ8x256Lanes);
+    wide(DType::Q3_Kx16, qdot_k_one<K2Lanes<true>>, qdot_k_pair<K2Lanes<true>>, ActFormat::kQ8x256Lanes);
     k.dequant[dtype_slot(DType::Q8_0x2)] = dequant_q8_0_x2;
     k.dequant[dtype_slot(DType::Q4_0x4)] = dequant_nibbles_x4<BlockQ4_0, false, 8>;
     k.dequant[dtype_slot(DType::Q4_1x4)] = dequant_nibbles_x4<BlockQ4_1, true, 0>;
@@ -66,7 +68,8 @@ const KernelTable& avx512_kernels() {
     k.dequant[dtype_slot(DType::Q4_K)] = dequant_q4_k;
     k.dequant[dtype_slot(DType::Q6_K)] = dequant_q6_k;
     k.quantize_act[int(ActFormat::kQ8x256K4)] = quantize_act_256_runs<kRunsK4>;
-    k.quantize_act[int(ActFormat::kQ8x256K2)] = quantize_act_256_runs<kRunsK2>;
+    k.quantize_act[int(ActFormat::kQ8x256K2)] = quantize_act_k2<false>;
+    k.quantize_act[int(ActFormat::kQ8x256Lanes)] = quantize_act_k2<true>;
     k.quantize_act[int(ActFormat::kQ8x128)] = quantize_act_128;
     k.quantize_act[int(ActFormat::kQ8x64)] = quantize_act_64;
     return k;

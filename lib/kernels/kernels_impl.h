@@ -338,15 +338,19 @@ void dequant_unpacked(const void* w, float* y, int64_t n) {
   kBase(unpacked_row(kT, w, n), y, n);
 }
 
-// A load-time layout's entries: the file type's F32 dot, 8-bit dot and row decoder, each on the
-// unpacked row.
-template <class A, DType kT, class Block, class Format>
+// A load-time layout's entries: the file type's F32 dot, 8-bit dot (kQDot, taking kAct) and row
+// decoder, each on the unpacked row.
+template <class A, DType kT, class Block, int kValues, detail::QDotFn kQDot, detail::ActFormat kAct>
 void add_repacked(detail::KernelTable& t) {
   const int slot = detail::dtype_slot(kT);
-  t.dot[slot] = dot_unpacked<kT, dot_row_blocks<A, Block, kQK>>;
-  t.qdot[slot] = qdot_unpacked<kT, qdot_blocks32<A, Format>>;
-  t.act[slot] = detail::ActFormat::kQ8x32;
+  t.dot[slot] = dot_unpacked<kT, dot_row_blocks<A, Block, kValues>>;
+  t.qdot[slot] = qdot_unpacked<kT, kQDot>;
+  t.act[slot] = kAct;
   t.dequant[slot] = dequant_unpacked<kT, decode_row<Block>>;
+}
+template <class A, DType kT, class Block, class Format>
+void add_repacked32(detail::KernelTable& t) {
+  add_repacked<A, kT, Block, kQK, qdot_blocks32<A, Format>, detail::ActFormat::kQ8x32>(t);
 }
 
 template <class A>
@@ -400,11 +404,13 @@ detail::KernelTable make_kernel_table(Isa isa) {
   // the file type itself: only the AVX-512 table prefers another).
   for (int i = 0; i < detail::kNumDTypes; ++i)
     t.layout[i] = i < detail::kNumFileDTypes ? kAllDTypes[i] : kRepackedDTypes[i - detail::kNumFileDTypes];
-  add_repacked<A, DType::Q4_0x4, BlockQ4_0, FormatQ4_0>(t);
-  add_repacked<A, DType::Q4_1x4, BlockQ4_1, FormatQ4_1>(t);
-  add_repacked<A, DType::Q5_0x4, BlockQ5_0, FormatQ5_0>(t);
-  add_repacked<A, DType::Q5_1x4, BlockQ5_1, FormatQ5_1>(t);
-  add_repacked<A, DType::Q8_0x2, BlockQ8_0, FormatQ8_0>(t);
+  add_repacked32<A, DType::Q4_0x4, BlockQ4_0, FormatQ4_0>(t);
+  add_repacked32<A, DType::Q4_1x4, BlockQ4_1, FormatQ4_1>(t);
+  add_repacked32<A, DType::Q5_0x4, BlockQ5_0, FormatQ5_0>(t);
+  add_repacked32<A, DType::Q5_1x4, BlockQ5_1, FormatQ5_1>(t);
+  add_repacked32<A, DType::Q8_0x2, BlockQ8_0, FormatQ8_0>(t);
+  add_repacked<A, DType::Q2_Kx16, BlockQ2_K, kQK_K, qdot_q2_k<A>, ActFormat::kQ8x256>(t);
+  add_repacked<A, DType::Q3_Kx16, BlockQ3_K, kQK_K, qdot_q3_k<A>, ActFormat::kQ8x256>(t);
   t.quantize_act[int(ActFormat::kQ8x32)] = quantize_act_32;
   t.quantize_act[int(ActFormat::kQ8x256)] = quantize_act_256;
   t.dot_f32 = dot_f32<A>;

@@ -19,7 +19,7 @@
 // bandwidth one row at a time, ~85% this way).
 #pragma once
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__AVX512VBMI__)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__AVX512VBMI__) && defined(__GFNI__)
 
 #include <immintrin.h>
 
@@ -319,12 +319,11 @@ void qdot_rows(const uint8_t* const* rows, const typename F::Act* a, int64_t n, 
 // vpmaddubsw (pairs to int16) and vpmaddwd against the matching group scales as int16 (to int32):
 // the group scales are applied in integers, and one float FMA per superblock remains. Where a
 // format's natural register order is not the value order, the activation codes are stored in the
-// format's order instead (ActFormat::kQ8x256K4 / kQ8x256K2); the per-16 sums stay in value order
-// for the scalar zero-point and min terms.
+// format's order instead (ActFormat::kQ8x256K4); the per-16 sums stay in value order for the
+// scalar zero-point and min terms. (Q2_K and Q3_K, further down, go one group per lane instead.)
 
 // Which 32-value run of the superblock lands in each half of register k, for each code order.
 constexpr int kRunsK4[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};  // Q4_K, Q5_K: a 64-byte load's low / high nibbles
-constexpr int kRunsK2[4][2] = {{0, 4}, {1, 5}, {2, 6}, {3, 7}};  // Q2_K, Q3_K: bit pair j of 64 bytes
 
 template <const int (&kRuns)[4][2]>
 void quantize_act_256_runs(const float* x, void* out, int64_t n) {
@@ -356,9 +355,8 @@ struct ScaleShuffle {
   }
   static constexpr Table kTable = make();
 };
-// Groups per register and 128-bit lane: Q2_K/Q3_K (16-value groups in kRunsK2 order), Q4_K/Q5_K
-// (32-value groups in kRunsK4 order), Q6_K (16-value groups in value order).
-constexpr int kGroupsK2[4][4] = {{0, 1, 8, 9}, {2, 3, 10, 11}, {4, 5, 12, 13}, {6, 7, 14, 15}};
+// Groups per register and 128-bit lane: Q4_K/Q5_K (32-value groups in kRunsK4 order), Q6_K
+// (16-value groups in value order).
 constexpr int kGroupsK4[4][4] = {{0, 0, 2, 2}, {1, 1, 3, 3}, {4, 4, 6, 6}, {5, 5, 7, 7}};
 constexpr int kGroupsQ6[4][4] = {{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}, {12, 13, 14, 15}};
 
@@ -399,6 +397,7 @@ inline int32_t dot8_i16(__m128i a, __m128i b) {
 template <bool kFifthBit>
 struct K4 {  // Q4_K (and Q5_K): 8 groups of 32, w = d sc_g q - dmin m_g
   using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
+  using Act = ActQ8_256;
   static void block(const uint8_t* p, const ActQ8_256& a, __m512& acc, float& off) {
     const Block& b = *reinterpret_cast<const Block*>(p);
     // The 6-bit scales and mins of k4_scale_min, four at a time in 32-bit words: groups 0-3 are
@@ -434,6 +433,7 @@ struct K4 {  // Q4_K (and Q5_K): 8 groups of 32, w = d sc_g q - dmin m_g
 
 struct Q6K {  // 16 groups of 16, w = d sc_g (q - 32); natural activation order
   using Block = BlockQ6_K;
+  using Act = ActQ8_256;
   static void block(const uint8_t* p, const ActQ8_256& a, __m512& acc, float& off) {
     const Block& b = *reinterpret_cast<const Block*>(p);
     const __m512i m4 = _mm512_set1_epi8(0xF), three = _mm512_set1_epi8(3);
@@ -458,51 +458,163 @@ struct Q6K {  // 16 groups of 16, w = d sc_g (q - 32); natural activation order
   }
 };
 
-template <bool kHighBit>
-struct K2 {  // Q2_K: w = d sc_g q - dmin m_g;  Q3_K: w = d sc_g (q - 4), q's third bit in hmask
-  using Block = std::conditional_t<kHighBit, BlockQ3_K, BlockQ2_K>;
-  static void block(const uint8_t* p, const ActQ8_256& a, __m512& acc, float& off) {
-    const Block& b = *reinterpret_cast<const Block*>(p);
-    const __m512i q = _mm512_loadu_si512(b.qs), three = _mm512_set1_epi8(3);
-    __m512i codes[4];
-    for (int j = 0; j < 4; ++j) codes[j] = _mm512_and_si512(_mm512_srli_epi16(q, 2 * j), three);
-    __m128i sc8;  // the 16 group scales as int8
-    if constexpr (kHighBit) {
-      // Value 128h + 32j + l has its third bit in bit 4h + j of hmask[l].
-      const __m512i hm = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.hmask)));
-      const __m512i four = _mm512_set1_epi8(4);
-      for (int j = 0; j < 4; ++j) {
-        const __mmask64 bits = _mm512_test_epi8_mask(hm, half_bits(uint8_t(1 << j), uint8_t(1 << (4 + j))));
-        codes[j] = _mm512_mask_add_epi8(codes[j], bits, codes[j], four);
+// Q2_K and Q3_K: 16 groups of 16 values, one 4- or 6-bit scale each. Both layouts end with the
+// same vector: lane l holds group k2_lane_group(l)'s whole integer sum (core/repack.h), so scales
+// apply in one vpmaddwd and no horizontal sums remain. The file layout gets there by summing four
+// lanes per group across four registers (k2_lanes_from_runs); the Q2_Kx16 / Q3_Kx16 layout has
+// each group in one lane already. The integers are the same either way and so are the float
+// operations after them: both layouts give the same results, bit for bit.
+//
+// Activations (ActQ8x256G): codes in the layout's register order, and -4 times each group's sum of
+// codes in lane order, which is Q3_K's zero point (w = d sc (u - 4), u = the 3-bit code) and, times
+// -1/4, the sums Q2_K's mins meet (w = d sc u - dmin m).
+struct alignas(64) ActQ8x256G {
+  int8_t qs[kQK_K];
+  int32_t zero4[16];
+  float d;
+  float pad[15];
+  float d_q2[16];  // d, d, d / 4, d / 4, ... (the order k2_finish puts Q2_K's two sums in)
+};
+static_assert(sizeof(ActQ8x256G) == detail::act_bytes(detail::ActFormat::kQ8x256Lanes, kQK_K));
+
+// kLanes: codes of register k, byte 4l + r = value 16 k2_lane_group(l) + 4k + r; otherwise the
+// file layout's (register k: values 32k + 0..31 and 128 + 32k + 0..31, bit pair k of its 64 bytes).
+template <bool kLanes>
+void quantize_act_k2(const float* x, void* out, int64_t n) {
+  auto* a = static_cast<ActQ8x256G*>(out);
+  for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
+    int8_t q[kQK_K];
+    a[i].d = quantize_block_i8(x, kQK_K, q);
+    for (int l = 0; l < 16; ++l) {
+      const int g = k2_lane_group(l);
+      int32_t s = 0;
+      for (int j = 0; j < 16; ++j) s += q[16 * g + j];
+      a[i].zero4[l] = -4 * s;
+      a[i].d_q2[l] = l % 4 < 2 ? a[i].d : 0.25f * a[i].d;
+    }
+    for (int k = 0; k < 4; ++k)
+      for (int b = 0; b < 64; ++b)
+        a[i].qs[64 * k + b] = kLanes ? q[GroupK2Lanes<BlockQ2_K>::value(b, k)] : q[128 * (b / 32) + 32 * k + b % 32];
+    std::memset(a[i].pad, 0, sizeof a[i].pad);
+  }
+}
+
+// vpermb indices and word constants of the scale decoding: lane l takes group g = k2_lane_group(l).
+struct K2ScaleTables {
+  alignas(64) uint8_t q2_index[64];   // word w of chunk c: scales[g] of lane 4c + w % 4 (sc | m << 4)
+  alignas(64) uint16_t q2_shift[32];  // 0 (sc) for words 0-3 of a chunk, 4 (m) for words 4-7
+  alignas(64) uint8_t q3_index[64];   // bytes 4l, 4l + 2: Q3_K's low-nibble byte and high-bits byte of g
+  alignas(64) uint16_t q3_shift[32];  // word 2l: 4 (g / 8), word 2l + 1: 2 (g / 4) (q3k_scales)
+  static constexpr K2ScaleTables make() {
+    K2ScaleTables t{};
+    for (int l = 0; l < 16; ++l) {
+      const int g = k2_lane_group(l);
+      for (int m = 0; m < 2; ++m) {  // word 8 (l / 4) + 4m + l % 4
+        const int w = 8 * (l / 4) + 4 * m + l % 4;
+        t.q2_index[2 * w] = uint8_t(g);
+        t.q2_shift[w] = uint16_t(4 * m);
       }
-      // q3k_scales, 8 at a time: low nibbles from bytes 0-7 (groups 0-7) or their high nibbles
-      // (groups 8-15); the top two bits of group g from bits 2 (g / 4) of byte 8 + g % 4; minus 32.
-      const uint64_t l = load_u64(b.scales);
-      const uint64_t h = load_u32(b.scales + 8);
-      constexpr uint64_t k4 = 0x0f0f0f0f0f0f0f0fULL, k2 = 0x03030303ULL;
-      const uint64_t s0 = (l & k4) | (((h & k2) | (((h >> 2) & k2) << 32)) << 4);
-      const uint64_t s1 = ((l >> 4) & k4) | ((((h >> 4) & k2) | (((h >> 6) & k2) << 32)) << 4);
-      sc8 = _mm_sub_epi8(_mm_set_epi64x(int64_t(s1), int64_t(s0)), _mm_set1_epi8(32));
-    } else {
-      sc8 = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), _mm_set1_epi8(0xF));
+      t.q3_index[4 * l] = uint8_t(g % 8);
+      t.q3_index[4 * l + 2] = uint8_t(8 + g % 4);
+      t.q3_shift[2 * l] = uint16_t(4 * (g / 8));
+      t.q3_shift[2 * l + 1] = uint16_t(2 * (g / 4));
     }
-    const __m512i isum = k_isum_bytes<kGroupsK2, kHighBit>(codes, a.qs, sc8);
-    const float d = half_to_float(b.d) * a.d;
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d), acc);
-    // The zero-point (Q3_K) or min (Q2_K) term: 16 group factors against the 16 activation sums.
-    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
-    if constexpr (kHighBit) {
-      off += d * 4.0f * float(hsum8_i32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), bsums)));
-    } else {
-      const __m128i m8 = _mm_and_si128(_mm_srli_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), 4),
-                                       _mm_set1_epi8(0xF));
-      off += half_to_float(b.dmin) * a.d * float(hsum8_i32(_mm256_madd_epi16(_mm256_cvtepu8_epi16(m8), bsums)));
-    }
+    return t;
+  }
+};
+inline constexpr K2ScaleTables kK2Scales = K2ScaleTables::make();
+
+// Per-lane group sums (lane l: group k2_lane_group(l)) -> acc, the one float step of both layouts.
+template <class Block>
+inline void k2_finish(const Block& b, const ActQ8x256G& a, __m512i isum, __m512& acc) {
+  if constexpr (requires { b.hmask; }) {  // Q3_K: sc = 6 bits (4 low, 2 high, q3k_scales) - 32
+    const __m512i bytes = _mm512_zextsi128_si512(_mm_maskz_loadu_epi8(0x0FFF, b.scales));
+    __m512i w = _mm512_maskz_permutexvar_epi8(0x5555555555555555ULL, _mm512_load_si512(kK2Scales.q3_index), bytes);
+    w = _mm512_and_si512(_mm512_srlv_epi16(w, _mm512_load_si512(kK2Scales.q3_shift)), _mm512_set1_epi32(0x0003000F));
+    __m512i sc = _mm512_madd_epi16(w, _mm512_set1_epi32(0x00100001));  // low + 16 high
+    sc = _mm512_sub_epi16(sc, _mm512_set1_epi32(32));  // in the low word: the high word stays 0
+    // isum already includes the zero point: sum (u - 4) a = sum u a + zero4.
+    const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(isum, sc)), _mm512_cvtph_ps(_mm256_set1_epi16(short(b.d))));
+    acc = _mm512_fmadd_ps(t, _mm512_set1_ps(a.d), acc);
+  } else {  // Q2_K: w = d sc u - dmin m, sc and m 4 bits
+    // Group sums and activation sums (both fit 16 bits) side by side as words, so one vpmaddwd
+    // applies both sc and m: per 128-bit chunk c, dwords (sc-weighted sums of lanes 4c, 4c + 1),
+    // (of 4c + 2, 4c + 3), then the same two with m against zero4; scaled by d, d, dmin, dmin.
+    const __m512i words = _mm512_packs_epi32(isum, _mm512_load_si512(a.zero4));
+    const __m512i bytes = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
+    __m512i sm = _mm512_maskz_permutexvar_epi8(0x5555555555555555ULL, _mm512_load_si512(kK2Scales.q2_index), bytes);
+    sm = _mm512_and_si512(_mm512_srlv_epi16(sm, _mm512_load_si512(kK2Scales.q2_shift)), _mm512_set1_epi16(0xF));
+    const uint32_t dd = load_u32(reinterpret_cast<const uint8_t*>(&b.d));  // d, dmin
+    const uint64_t pattern = uint64_t(dd & 0xFFFF) * 0x00010001ULL | (uint64_t(dd >> 16) * 0x00010001ULL) << 32;
+    const __m512 scale = _mm512_cvtph_ps(_mm256_set1_epi64x(int64_t(pattern)));
+    const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(words, sm)), scale);
+    acc = _mm512_fmadd_ps(t, _mm512_load_ps(a.d_q2), acc);
+  }
+}
+
+// The four 64-byte code registers of a superblock: bit pair k of the 64 code bytes, plus Q3_K's
+// third bit (4) where `high_bit(k)` says. gf2p8affineqb moves the pair to bits 0-1 of every byte in
+// one instruction (the 8x8 bit matrix of each byte: output bit i = parity(row 7 - i & byte)), where
+// a shift and a mask take two; measured 17.5 -> 20.5 GB/s for Q2_Kx16 (1 thread, 8960x1536).
+template <class Block, class HighBit>
+inline void k2_codes(const Block& b, __m512i codes[4], HighBit high_bit) {
+  const __m512i q = _mm512_loadu_si512(b.qs);
+  for (int k = 0; k < 4; ++k) {
+    const uint64_t m = (uint64_t(1u << (2 * k)) << 56) | (uint64_t(2u << (2 * k)) << 48);
+    codes[k] = _mm512_gf2p8affine_epi64_epi8(q, _mm512_set1_epi64(int64_t(m)), 0);
+  }
+  if constexpr (requires { b.hmask; }) {
+    const __m512i four = _mm512_set1_epi8(4);
+    for (int k = 0; k < 4; ++k) codes[k] = _mm512_mask_add_epi8(codes[k], high_bit(k), codes[k], four);
+  }
+}
+
+// Lane 4c + j of the result: the sum of lanes 4c..4c+3 of v[j] (a 4x4 transpose-and-add per
+// 128-bit chunk c). With v[j] from the file layout's register j this is group k2_lane_group(4c + j).
+inline __m512i k2_lanes_from_runs(const __m512i v[4]) {
+  const __m512i a = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+  const __m512i b = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+}
+
+template <bool kHighBit>
+struct K2 {  // Q2_K / Q3_K in the file layout
+  using Block = std::conditional_t<kHighBit, BlockQ3_K, BlockQ2_K>;
+  using Act = ActQ8x256G;
+  static void block(const uint8_t* p, const Act& a, __m512& acc, float& /*off: all in acc*/) {
+    const Block& b = *reinterpret_cast<const Block*>(p);
+    __m512i codes[4];
+    __m512i hm = _mm512_setzero_si512();
+    if constexpr (kHighBit) hm = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.hmask)));
+    // Register k: values 32k + l (bytes 0-31) and 128 + 32k + l; third bits in bits k, 4 + k of hmask[l].
+    k2_codes(b, codes, [&](int k) { return _mm512_test_epi8_mask(hm, half_bits(uint8_t(1 << k), uint8_t(1 << (4 + k)))); });
+    __m512i v[4];
+    for (int k = 0; k < 4; ++k) v[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[k], _mm512_loadu_si512(a.qs + 64 * k));
+    __m512i isum = k2_lanes_from_runs(v);
+    if constexpr (kHighBit) isum = _mm512_add_epi32(isum, _mm512_load_si512(a.zero4));
+    k2_finish(b, a, isum, acc);
+  }
+};
+
+template <bool kHighBit>
+struct K2Lanes {  // Q2_Kx16 / Q3_Kx16 (core/repack.h)
+  using Block = std::conditional_t<kHighBit, BlockQ3_K, BlockQ2_K>;
+  using Act = ActQ8x256G;
+  static void block(const uint8_t* p, const Act& a, __m512& acc, float& /*off: all in acc*/) {
+    const Block& b = *reinterpret_cast<const Block*>(p);
+    __m512i codes[4];
+    k2_codes(b, codes, [&](int k) {
+      if constexpr (kHighBit) return __mmask64(load_u64(b.hmask + 8 * k));
+      else return __mmask64(0);
+    });
+    __m512i isum = kHighBit ? _mm512_load_si512(a.zero4) : _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) isum = _mm512_dpbusd_epi32(isum, codes[k], _mm512_loadu_si512(a.qs + 64 * k));
+    k2_finish(b, a, isum, acc);
   }
 };
 
 template <class K, int kRows>
-void qdot_k_rows(const uint8_t* const* rows, const ActQ8_256* a, int64_t n, float* out) {
+void qdot_k_rows(const uint8_t* const* rows, const typename K::Act* a, int64_t n, float* out) {
   constexpr int kPrefetch = 4096;
   constexpr int kBytes = int(sizeof(typename K::Block));
   __m512 acc[kRows];
@@ -525,14 +637,14 @@ template <class K>
 float qdot_k_one(const void* w, const void* xa, int64_t n) {
   const uint8_t* row = static_cast<const uint8_t*>(w);
   float y;
-  qdot_k_rows<K, 1>(&row, static_cast<const ActQ8_256*>(xa), n, &y);
+  qdot_k_rows<K, 1>(&row, static_cast<const typename K::Act*>(xa), n, &y);
   return y;
 }
 
 template <class K>
 void qdot_k_pair(const void* w0, const void* w1, const void* xa, int64_t n, float* out) {
   const uint8_t* rows[2] = {static_cast<const uint8_t*>(w0), static_cast<const uint8_t*>(w1)};
-  qdot_k_rows<K, 2>(rows, static_cast<const ActQ8_256*>(xa), n, out);
+  qdot_k_rows<K, 2>(rows, static_cast<const typename K::Act*>(xa), n, out);
 }
 
 // ---- dequantization to F32 (prefill decodes weight chunks with these) -----------------------------

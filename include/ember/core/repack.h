@@ -9,7 +9,8 @@
 //
 // so the group's 128 codes are one 64-byte load and its scales one 8-byte load. Q8_0x2 (from Q8_0)
 // does the same for pairs of blocks: d[2] | the two blocks' 32 codes. The last blocks of a row,
-// when fewer than a group, keep the GGUF layout. Rows stay where they were (row_bytes is the
+// when fewer than a group, keep the GGUF layout. Q2_Kx16 and Q3_Kx16 (from Q2_K, Q3_K) reorder the
+// codes inside each superblock (GroupK2Lanes below). Rows stay where they were (row_bytes is the
 // type's), so row pointers, row slices and the embedding lookup work unchanged.
 #pragma once
 
@@ -26,6 +27,7 @@ template <class B>
 struct Group4 {
   using Block = B;
   static constexpr int kBlocks = 4;
+  static constexpr int64_t kValues = kBlocks * kQK;
   static constexpr bool kMin = requires(B b) { b.m; };
   static constexpr bool kFifthBit = requires(B b) { b.qh; };
   static constexpr size_t kBytes = 4 * sizeof(B);
@@ -73,6 +75,7 @@ struct Group4 {
 struct GroupQ8x2 {
   using Block = BlockQ8_0;
   static constexpr int kBlocks = 2;
+  static constexpr int64_t kValues = kBlocks * kQK;
   static constexpr size_t kBytes = 2 * sizeof(BlockQ8_0), kD = 0, kCodes = 4;
   static_assert(kBytes == 68);
   static void pack(const BlockQ8_0* in, uint8_t* out) {
@@ -86,6 +89,88 @@ struct GroupQ8x2 {
       std::memcpy(&out[k].d, in + kD + 2 * k, 2);
       std::memcpy(out[k].qs, in + kCodes + 32 * k, 32);
     }
+  }
+};
+
+// Q2_K and Q3_K superblocks (16 groups of 16 values, one scale each) with each group's values in
+// one 32-bit lane of the four code registers a kernel unpacks (bit pair k of the 64 code bytes, k =
+// 0..3), instead of in four adjacent lanes of one register as GGUF has them. A dot product per
+// lane (VNNI's vpdpbusd sums 4 adjacent bytes) then gives every group's whole sum in its own lane:
+// scales apply as one vector, and no horizontal sums remain. Fields stay where GGUF has them; lane
+// l = 4c + j holds group k2_lane_group(l), and its byte 4l + r, bit pair k, value 16 g + 4k + r:
+// byte 16c + 4j + r, pair k, takes the file's byte 16c + 4k + r, pair j (a 4x4 transpose of bit
+// pairs, its own inverse). Q3_K's third bits likewise: bit 64k + 16c + 4j + r of hmask (read as
+// four u64, one per register) is the file's value 16 g + 4k + r bit.
+constexpr int k2_lane_group(int lane) { return 8 * (lane / 8) + 2 * (lane % 4) + (lane / 4) % 2; }
+
+template <class B>  // BlockQ2_K or BlockQ3_K
+struct GroupK2Lanes {
+  using Block = B;
+  static constexpr int kBlocks = 1;
+  static constexpr int64_t kValues = kQK_K;
+  static constexpr size_t kBytes = sizeof(B);
+  static constexpr bool kHighBit = requires(B b) { b.hmask; };
+
+  // Value index of lane-layout byte `byte`, bit pair k.
+  static constexpr int value(int byte, int k) { return 16 * k2_lane_group(byte / 4) + 4 * k + byte % 4; }
+
+  // Bit pair k of code byte 16c + 4j + r <-> bit pair j of byte 16c + 4k + r (each byte lane r on
+  // its own: masks and shifts never cross bytes). Its own inverse.
+  static void transpose_codes(const uint8_t* in, uint8_t* out) {
+    for (int c = 0; c < 4; ++c) {
+      uint32_t w[4];
+      std::memcpy(w, in + 16 * c, 16);
+      for (int j = 0; j < 4; ++j) {
+        uint32_t o = 0;
+        for (int k = 0; k < 4; ++k) o |= ((w[k] >> (2 * j)) & 0x03030303u) << (2 * k);
+        std::memcpy(out + 16 * c + 4 * j, &o, 4);
+      }
+    }
+  }
+  // Q3_K's third bits: the file's hmask[16p + 4k + r], bit 4h + j (value 128h + 32j + 16p + 4k + r)
+  // is bit 32h + 16p + 4j + r of the layout's u64 k. For each (k, p, h) that is a 4x4 bit
+  // transpose between nibble h of four file bytes (r, j) and 16 layout bits (j, r).
+  static constexpr uint32_t transpose_bits4x4(uint32_t x) {  // bit 4a + b -> bit 4b + a
+    uint32_t t = ((x >> 6) ^ x) & 0x00CCu;  // swap the off-diagonal 2x2 blocks
+    x ^= t ^ (t << 6);
+    t = ((x >> 3) ^ x) & 0x0A0Au;  // then the off-diagonal bits inside each block
+    return x ^ t ^ (t << 3);
+  }
+  template <bool kPack>  // file -> layout, or back
+  static void move_high_bits(const uint8_t* in, uint8_t* out) {
+    for (int k = 0; k < 4; ++k) {
+      uint64_t lanes = 0;
+      if constexpr (!kPack) std::memcpy(&lanes, in + 8 * k, 8);
+      for (int p = 0; p < 2; ++p) {
+        uint32_t file = 0;
+        if constexpr (kPack) std::memcpy(&file, in + 16 * p + 4 * k, 4);
+        for (int h = 0; h < 2; ++h) {
+          if constexpr (kPack) {
+            uint32_t g = 0;  // bit 4r + j
+            for (int r = 0; r < 4; ++r) g |= ((file >> (8 * r + 4 * h)) & 0xFu) << (4 * r);
+            lanes |= uint64_t(transpose_bits4x4(g)) << (32 * h + 16 * p);
+          } else {
+            const uint32_t g = transpose_bits4x4(uint32_t(lanes >> (32 * h + 16 * p)) & 0xFFFFu);
+            for (int r = 0; r < 4; ++r) file |= ((g >> (4 * r)) & 0xFu) << (8 * r + 4 * h);
+          }
+        }
+        if constexpr (!kPack) std::memcpy(out + 16 * p + 4 * k, &file, 4);
+      }
+      if constexpr (kPack) std::memcpy(out + 8 * k, &lanes, 8);
+    }
+  }
+
+  static void pack(const B* in, uint8_t* out) {  // out may not alias in
+    B b = *in;
+    transpose_codes(in->qs, b.qs);
+    if constexpr (kHighBit) move_high_bits<true>(in->hmask, b.hmask);
+    std::memcpy(out, &b, sizeof b);
+  }
+  static void unpack(const uint8_t* in, B* out) {  // out may not alias in
+    std::memcpy(out, in, sizeof(B));
+    const B& b = *reinterpret_cast<const B*>(in);
+    transpose_codes(b.qs, out->qs);
+    if constexpr (kHighBit) move_high_bits<false>(b.hmask, out->hmask);
   }
 };
 

@@ -25,6 +25,7 @@ bool set_active_isa(Isa isa);
 struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false, avx512vbmi = false, avx512bf16 = false;
+  bool gfni = false;  // Galois-field byte ops (every AVX-512 VNNI + VBMI core has them: Ice Lake, Zen 4)
   bool amx_int8 = false, amx_bf16 = false;
   bool neon = false, neon_dotprod = false;
 };
