@@ -70,11 +70,13 @@ Status check_batch(const ModelDescription& d, const int32_t* tokens, int64_t n, 
 class ScratchArena {
  public:
   explicit ScratchArena(Scratch& s) : next_(s.buf.as<float>()) {}
+  explicit ScratchArena(float* region) : next_(region) {}  // buffers inside one taken region
   float* take(int64_t floats) {
     float* p = next_;
-    next_ += (floats + 15) / 16 * 16;
+    next_ += rounded(floats);
     return p;
   }
+  static int64_t rounded(int64_t floats) { return (floats + 15) / 16 * 16; }  // what take uses of the buffer
 
  private:
   float* next_;
