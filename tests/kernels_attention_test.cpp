@@ -16,7 +16,9 @@ struct Case {
 };
 
 TEST(Attention, MatchesReferenceForGroupedHeadsAndOddHeadSizes) {
-  const Case cases[] = {{4, 4, 16, 5, 5}, {8, 2, 40, 7, 7}, {14, 2, 64, 1, 33}, {16, 16, 128, 3, 19}, {6, 1, 97, 9, 9}};
+  // Head sizes of whole registers and not; several key blocks (150 keys); a latent "head" of 576.
+  const Case cases[] = {{4, 4, 16, 5, 5}, {8, 2, 40, 7, 7}, {14, 2, 64, 1, 33},  {16, 16, 128, 3, 19},
+                        {6, 1, 97, 9, 9}, {14, 2, 64, 2, 150}, {16, 1, 576, 2, 70}};
   ThreadPool pool(2);
   test::EachIsa().run([&](Isa) {
     for (const Case& c : cases) {

@@ -45,9 +45,7 @@ void attention(const float* q, const float* k, const float* v, float* out, const
         const int64_t nb = std::min(kBlock, n_seen - j0);
         const float* kb = k + j0 * s.kv_stride + kvh * hd;
         const float* vb = v + j0 * s.kv_stride + kvh * hd;
-        for (int64_t j = 0; j < nb; ++j)  // key row j meets every head of the group while in L1
-          for (int64_t g = 0; g < group; ++g)
-            scores[size_t(g * kBlock + j)] = kt.dot_f32(qg + g * hd, kb + j * s.kv_stride, hd) * s.scale;
+        kt.key_scores(qg, group, kb, nb, s.kv_stride, hd, s.scale, scores.data(), kBlock);
         for (int64_t g = 0; g < group; ++g) {
           float* sg = scores.data() + g * kBlock;
           const float block_max = *std::max_element(sg, sg + nb);

@@ -68,6 +68,9 @@ struct KernelTable {
   void (*softmax)(float* x, int64_t n);
   void (*swiglu)(const float* gate, const float* up, float* out, int64_t n);
   float (*exp_shift_sum)(float* x, int64_t n, float shift);  // x <- exp(x - shift), returns the sum
+  // out[g * out_stride + j] = scale * dot(q + g * n, k + j * k_stride), g < n_q, j < n_k
+  void (*key_scores)(const float* q, int64_t n_q, const float* k, int64_t n_k, int64_t k_stride, int64_t n, float scale,
+                     float* out, int64_t out_stride);
   // acc[0..width) += sum_j p[j] rows[j * stride + 0..width)
   void (*weighted_rows)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t width, float* acc);
   // Runs `iters` rounds of independent register-only FMAs; returns the FLOPs done (2 per lane

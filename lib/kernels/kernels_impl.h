@@ -187,6 +187,38 @@ float exp_shift_sum(float* x, int64_t n, float shift) {
   return sum;
 }
 
+// out[g * out_stride + j] = scale * (q_g . k_j) for the n_q query rows q_g = q + g * n and the n_k
+// key rows k_j = k + j * k_stride: attention scores of a block of keys for the query heads that
+// share them, each key row met by every head while it is in L1. One call per block rather than one
+// indirect call per key and head (which cost ~2 ms a token at 576 positions for Qwen2.5-0.5B).
+template <class A>
+void key_scores(const float* q, int64_t n_q, const float* k, int64_t n_k, int64_t k_stride, int64_t n, float scale,
+                float* out, int64_t out_stride) {
+  using S = Simd<A>;
+  constexpr int N = S::N;
+  if (n % N != 0 || n > 8 * N) {
+    for (int64_t j = 0; j < n_k; ++j)
+      for (int64_t g = 0; g < n_q; ++g) out[g * out_stride + j] = dot_f32<A>(q + g * n, k + j * k_stride, n) * scale;
+    return;
+  }
+  // Head sizes of up to 8 registers (128 floats with AVX-512): the key row stays in registers.
+  const int64_t parts = n / N;
+  for (int64_t j = 0; j < n_k; ++j) {
+    typename S::V kr[8];
+    for (int64_t p = 0; p < parts; ++p) kr[p] = S::load(k + j * k_stride + p * N);
+    for (int64_t g = 0; g < n_q; ++g) {
+      const float* qg = q + g * n;
+      auto a0 = S::load(qg) * kr[0], a1 = S::zero();
+      for (int64_t p = 1; p + 1 < parts; p += 2) {
+        a1 = S::fma(S::load(qg + p * N), kr[p], a1);
+        a0 = S::fma(S::load(qg + (p + 1) * N), kr[p + 1], a0);
+      }
+      if (parts % 2 == 0) a1 = S::fma(S::load(qg + (parts - 1) * N), kr[parts - 1], a1);
+      out[g * out_stride + j] = S::sum(a0 + a1) * scale;
+    }
+  }
+}
+
 // acc[0..width) += sum_j p[j] * rows[j * stride + 0..width): a block of value rows weighted by
 // their attention probabilities, acc kept in registers across the block.
 template <class A>
@@ -421,6 +453,7 @@ detail::KernelTable make_kernel_table(Isa isa) {
   t.swiglu = swiglu<A>;
   t.exp_shift_sum = exp_shift_sum<A>;
   t.weighted_rows = weighted_rows<A>;
+  t.key_scores = key_scores<A>;
   t.fma_probe = fma_probe<A>;
   t.read_streams = read_streams<A>;
   return t;
