@@ -167,8 +167,9 @@ struct GroupK2Lanes {
     std::memcpy(out, &b, sizeof b);
   }
   static void unpack(const uint8_t* in, B* out) {  // out may not alias in
-    std::memcpy(out, in, sizeof(B));
-    const B& b = *reinterpret_cast<const B*>(in);
+    B b;  // (a copy: `in` need not be aligned for B)
+    std::memcpy(&b, in, sizeof b);
+    *out = b;
     transpose_codes(b.qs, out->qs);
     if constexpr (kHighBit) move_high_bits<false>(b.hmask, out->hmask);
   }
