@@ -141,13 +141,14 @@ class DeepseekModel final : public Model {
   // Queries per pass of the latent attention (forward).
   static constexpr int64_t kAttnTokens = 64;
 
-  // Floats each of gate and up hold for a batch of n: a slice of the dense FFN (model_util::ffn),
-  // the shared experts, a routed expert, and the per-head products' gathered inputs and outputs
-  // (per_head), whichever is largest.
+  // Floats each of gate and up hold for a batch of n: a slice of the dense FFN or of the shared
+  // experts (model_util::ffn slices both at kFfnSlice columns), a routed expert, and the per-head
+  // products' gathered inputs and outputs (per_head), whichever is largest.
   int64_t hidden_floats(int64_t n) const {
     const ModelDescription& d = desc_;
-    const int64_t ff = std::max({std::min(d.n_ff, model_util::kFfnSlice), d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1),
-                                 d.moe_ff, d.kv_lora_rank, d.qk_nope_head_dim, d.v_head_dim});
+    const int64_t shared = d.moe_ff * std::max<int64_t>(d.n_expert_shared, 1);
+    const int64_t ff = std::max({std::min(d.n_ff, model_util::kFfnSlice), std::min(shared, model_util::kFfnSlice), d.moe_ff,
+                                 d.kv_lora_rank, d.qk_nope_head_dim, d.v_head_dim});
     return std::max(n * ff, d.n_ff);
   }
 
