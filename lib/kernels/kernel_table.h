@@ -44,7 +44,7 @@ constexpr size_t act_bytes(ActFormat f, int64_t n) {
     case ActFormat::kQ8x256:
     case ActFormat::kQ8x256K4: return size_t(n / 256) * (4 + 32 + 256);
     case ActFormat::kQ8x256K2:
-    case ActFormat::kQ8x256Lanes: return size_t(n / 256) * 448;
+    case ActFormat::kQ8x256Lanes: return size_t(n / 256) * 384;
     case ActFormat::kQ8x128: return size_t((n + 127) / 128) * 320;
     case ActFormat::kQ8x64: return size_t((n + 63) / 64) * 192;
     default: return 0;

@@ -471,9 +471,7 @@ struct Q6K {  // 16 groups of 16, w = d sc_g (q - 32); natural activation order
 struct alignas(64) ActQ8x256G {
   int8_t qs[kQK_K];
   int32_t zero4[16];
-  float d;
-  float pad[15];
-  float d_q2[16];  // d, d, d / 4, d / 4, ... (the order k2_finish puts Q2_K's two sums in)
+  float d[16];  // the scale, in lanes of four as k2_finish puts Q2_K's two sums: d, d, d / 4, d / 4
 };
 static_assert(sizeof(ActQ8x256G) == detail::act_bytes(detail::ActFormat::kQ8x256Lanes, kQK_K));
 
@@ -484,18 +482,17 @@ void quantize_act_k2(const float* x, void* out, int64_t n) {
   auto* a = static_cast<ActQ8x256G*>(out);
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
     int8_t q[kQK_K];
-    a[i].d = quantize_block_i8(x, kQK_K, q);
+    const float d = quantize_block_i8(x, kQK_K, q);
     for (int l = 0; l < 16; ++l) {
       const int g = k2_lane_group(l);
       int32_t s = 0;
       for (int j = 0; j < 16; ++j) s += q[16 * g + j];
       a[i].zero4[l] = -4 * s;
-      a[i].d_q2[l] = l % 4 < 2 ? a[i].d : 0.25f * a[i].d;
+      a[i].d[l] = l % 4 < 2 ? d : 0.25f * d;
     }
     for (int k = 0; k < 4; ++k)
       for (int b = 0; b < 64; ++b)
         a[i].qs[64 * k + b] = kLanes ? q[GroupK2Lanes<BlockQ2_K>::value(b, k)] : q[128 * (b / 32) + 32 * k + b % 32];
-    std::memset(a[i].pad, 0, sizeof a[i].pad);
   }
 }
 
@@ -535,7 +532,7 @@ inline void k2_finish(const Block& b, const ActQ8x256G& a, __m512i isum, __m512&
     sc = _mm512_sub_epi16(sc, _mm512_set1_epi32(32));  // in the low word: the high word stays 0
     // isum already includes the zero point: sum (u - 4) a = sum u a + zero4.
     const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(isum, sc)), _mm512_cvtph_ps(_mm256_set1_epi16(short(b.d))));
-    acc = _mm512_fmadd_ps(t, _mm512_set1_ps(a.d), acc);
+    acc = _mm512_fmadd_ps(t, _mm512_set1_ps(a.d[0]), acc);
   } else {  // Q2_K: w = d sc u - dmin m, sc and m 4 bits
     // Group sums and activation sums (both fit 16 bits) side by side as words, so one vpmaddwd
     // applies both sc and m: per 128-bit chunk c, dwords (sc-weighted sums of lanes 4c, 4c + 1),
@@ -548,7 +545,7 @@ inline void k2_finish(const Block& b, const ActQ8x256G& a, __m512i isum, __m512&
     const uint64_t pattern = uint64_t(dd & 0xFFFF) * 0x00010001ULL | (uint64_t(dd >> 16) * 0x00010001ULL) << 32;
     const __m512 scale = _mm512_cvtph_ps(_mm256_set1_epi64x(int64_t(pattern)));
     const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(words, sm)), scale);
-    acc = _mm512_fmadd_ps(t, _mm512_load_ps(a.d_q2), acc);
+    acc = _mm512_fmadd_ps(t, _mm512_load_ps(a.d), acc);
   }
 }
 

@@ -154,25 +154,14 @@ class DeepseekModel final : public Model {
 
   // The buffers only a layer's attention uses and those only its feed-forward uses, for a batch of
   // n: the two sets share one region (neither is live in the other phase), so a batch's scratch is
-  // the larger of them, not both (256 tokens of V2-Lite: 11.5 and 6.4 MiB).
+  // the larger of them, not both (256 tokens of V2-Lite: 11.5 and 6.4 MiB). Over a null region only
+  // *floats, the region's size, is computed (phase_floats).
   struct PhaseBuffers {
     float *cq, *q, *q_lat, *att, *o;                  // attention
     float *moe_in, *moe_out, *part, *scores, *choice, *route_w;  // feed-forward
     int32_t* route_id;
   };
-  int64_t attention_floats(int64_t n) const {
-    const ModelDescription& d = desc_;
-    const int64_t H = d.n_head, lat = d.kv_lora_rank + d.qk_rope_head_dim, nt = std::min(n, kAttnTokens);
-    using A = model_util::ScratchArena;
-    return A::rounded(n * std::max<int64_t>(d.q_lora_rank, 1)) + A::rounded(n * H * (d.qk_nope_head_dim + d.qk_rope_head_dim)) +
-           2 * A::rounded(nt * H * lat) + A::rounded(n * H * d.v_head_dim);
-  }
-  int64_t feed_forward_floats(int64_t n) const {
-    const ModelDescription& d = desc_;
-    using A = model_util::ScratchArena;
-    return 3 * A::rounded(n * d.n_embd) + 2 * A::rounded(n * d.n_expert) + 2 * A::rounded(n * d.n_expert_used);
-  }
-  PhaseBuffers phase_buffers(float* region, int64_t n) const {
+  PhaseBuffers phase_buffers(float* region, int64_t n, int64_t* floats) const {
     const ModelDescription& d = desc_;
     const int64_t H = d.n_head, lat = d.kv_lora_rank + d.qk_rope_head_dim, nt = std::min(n, kAttnTokens);
     PhaseBuffers b;
@@ -189,13 +178,19 @@ class DeepseekModel final : public Model {
     b.choice = ffn.take(n * d.n_expert);
     b.route_w = ffn.take(n * d.n_expert_used);
     b.route_id = reinterpret_cast<int32_t*>(ffn.take(n * d.n_expert_used));
+    *floats = std::max(attn.used(), ffn.used());
     return b;
+  }
+  int64_t phase_floats(int64_t n) const {
+    int64_t floats = 0;
+    phase_buffers(nullptr, n, &floats);
+    return floats;
   }
 
   size_t scratch_bytes(int64_t n_batch) const override {
     using A = model_util::ScratchArena;
     const int64_t floats = 3 * A::rounded(n_batch * desc_.n_embd) +
-                           A::rounded(std::max(attention_floats(n_batch), feed_forward_floats(n_batch))) +
+                           phase_floats(n_batch) +
                            2 * A::rounded(hidden_floats(n_batch));
     return size_t(floats) * sizeof(float) + kTensorAlignment;
   }
@@ -215,7 +210,8 @@ class DeepseekModel final : public Model {
     float* tmp = take(n * E);
     float* gate = take(ffn_floats);
     float* up = take(ffn_floats);
-    const PhaseBuffers pb = phase_buffers(take(std::max(attention_floats(n), feed_forward_floats(n))), n);
+    int64_t region = phase_floats(n);
+    const PhaseBuffers pb = phase_buffers(take(region), n, &region);
     float *cq = pb.cq, *q = pb.q, *q_lat = pb.q_lat, *att = pb.att, *o = pb.o;
     float *moe_in = pb.moe_in, *moe_out = pb.moe_out, *part = pb.part, *scores = pb.scores, *choice = pb.choice,
           *route_w = pb.route_w;

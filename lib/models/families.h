@@ -66,20 +66,23 @@ class TensorGetter {
 Status check_batch(const ModelDescription& d, const int32_t* tokens, int64_t n, int64_t pos0, const KvCache& kv,
                    const Scratch& scratch);
 
-// Hands out 64-byte-aligned float buffers from a context's scratch, in order.
+// Hands out 64-byte-aligned float buffers from a context's scratch, in order. Over a null region
+// it only counts (used()): the same takes then size the region they will carve.
 class ScratchArena {
  public:
-  explicit ScratchArena(Scratch& s) : next_(s.buf.as<float>()) {}
-  explicit ScratchArena(float* region) : next_(region) {}  // buffers inside one taken region
+  explicit ScratchArena(Scratch& s) : base_(s.buf.as<float>()) {}
+  explicit ScratchArena(float* region) : base_(region) {}  // buffers inside one taken region
   float* take(int64_t floats) {
-    float* p = next_;
-    next_ += rounded(floats);
+    float* p = base_ ? base_ + used_ : nullptr;
+    used_ += rounded(floats);
     return p;
   }
+  int64_t used() const { return used_; }
   static int64_t rounded(int64_t floats) { return (floats + 15) / 16 * 16; }  // what take uses of the buffer
 
  private:
-  float* next_;
+  float* base_;
+  int64_t used_ = 0;
 };
 }  // namespace model_util
 
