@@ -1,6 +1,7 @@
 // Google Benchmark suites for the kernels at real model shapes. Matvec reports weight-traffic GB/s
 // and its fraction of this machine's measured read bandwidth; matmul reports GFLOP/s and its
-// fraction of the measured F32 FMA peak. Limits are measured once at start-up with the same thread
+// fraction of the measured peak of the arithmetic its path uses (matmul_path: F32 FMA, the BF16
+// dot product or the int8 one). Limits are measured once at start-up with the same thread
 // counts (probe.h), so every ratio compares figures from the same run.
 #include <benchmark/benchmark.h>
 
@@ -21,6 +22,13 @@ namespace {
 struct Limits {
   double bandwidth[3] = {0, 0, 0};  // bytes/s by thread count
   double fma_peak[3] = {0, 0, 0};   // FLOP/s by thread count
+  double bf16_peak[3] = {0, 0, 0};
+  double int8_peak[3] = {0, 0, 0};  // ops/s
+  double peak(GemmPath path, int threads) const {
+    if (path == GemmPath::kInt8 && int8_peak[threads] > 0) return int8_peak[threads];
+    if (path == GemmPath::kBF16 && bf16_peak[threads] > 0) return bf16_peak[threads];
+    return fma_peak[threads];
+  }
 };
 
 const Limits& limits() {
@@ -30,6 +38,8 @@ const Limits& limits() {
       ThreadPool pool(threads);
       out.bandwidth[threads] = measure_read_bandwidth(&pool);
       out.fma_peak[threads] = measure_fma_peak(&pool);
+      out.bf16_peak[threads] = measure_bf16_peak(&pool);
+      out.int8_peak[threads] = measure_int8_peak(&pool);
     }
     return out;
   }();
@@ -74,9 +84,11 @@ void BM_Matvec(benchmark::State& state, DType file_type) {
   state.SetLabel(std::string(dtype_name(t)) + " " + isa_name(active_isa()));
 }
 
-void BM_Matmul(benchmark::State& state, DType t) {
+// Weights in the loaded model's layout too (packing them for the integer GEMM depends on it).
+void BM_Matmul(benchmark::State& state, DType file_type) {
   const int64_t m = state.range(0), rows = state.range(1), cols = state.range(2);
   const int threads = int(state.range(3));
+  const DType t = preferred_weight_layout(file_type);
   const auto& w = weights(t, rows, cols);
   std::vector<float> x(static_cast<size_t>(m * cols), 0.25f), y(static_cast<size_t>(m * rows));
   ThreadPool pool(threads);
@@ -86,8 +98,10 @@ void BM_Matmul(benchmark::State& state, DType t) {
   }
   const double flops = 2.0 * double(m * rows * cols) * double(state.iterations());
   state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
-  state.counters["of_fma_peak"] = benchmark::Counter(flops / limits().fma_peak[threads], benchmark::Counter::kIsRate);
-  state.SetLabel(std::string(dtype_name(t)) + " " + isa_name(active_isa()));
+  const GemmPath path = matmul_path(t);
+  state.counters["of_peak"] = benchmark::Counter(flops / limits().peak(path, threads), benchmark::Counter::kIsRate);
+  const char* path_name = path == GemmPath::kInt8 ? "int8" : path == GemmPath::kBF16 ? "bf16" : "f32";
+  state.SetLabel(std::string(dtype_name(t)) + " " + isa_name(active_isa()) + " " + path_name);
 }
 
 // Real shapes: Qwen2.5-0.5B (896 wide, MLP 4864, vocab 151936), 1.5B (1536), and 2048-wide layers.
@@ -101,10 +115,13 @@ void matvec_shapes(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 
+// Prefill batches of 0.5B's MLP: up (4864 x 896) and down (896 x 4864), 128 and 256 tokens (the
+// default batch).
 void matmul_shapes(benchmark::internal::Benchmark* b) {
   for (int threads : {1, 2}) {
     b->Args({128, 4864, 896, threads});
-    b->Args({512, 4864, 896, threads});
+    b->Args({256, 4864, 896, threads});
+    b->Args({256, 896, 4864, threads});
   }
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
@@ -128,6 +145,7 @@ EMBER_MATVEC(Q6_K)
 BENCHMARK_CAPTURE(BM_Matmul, F32, DType::F32)->Apply(matmul_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, Q4_0, DType::Q4_0)->Apply(matmul_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, Q8_0, DType::Q8_0)->Apply(matmul_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, Q4_K, DType::Q4_K)->Apply(matmul_shapes);
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);

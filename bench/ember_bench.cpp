@@ -15,7 +15,7 @@
 // each thread count just before each child runs:
 //   decode fraction  = active weight bytes per token x decode tok/s / read bandwidth
 //   prefill fraction = weight FLOPs of the prompt / prefill time / peak of the arithmetic used
-//                      (F32 FMA, or the AVX512-BF16 dot product where matmul_uses_bf16), the weight
+//                      (matmul_path: F32 FMA, the AVX512-BF16 dot product, or VNNI's int8 one), the weight
 //                      FLOPs being 2 x (p x active layer weights + output head weights): the head
 //                      runs for the last prompt token only (attention FLOPs are not counted)
 // Prompts are random token ids; decoding is greedy and never stops early. The file is read once
@@ -93,15 +93,13 @@ double head_bytes(const gguf::GgufFile& f) {
   return tied;
 }
 
-// Whether most matrix bytes of the file go through the BF16 GEMM in prefill.
-bool mostly_bf16_gemm(const gguf::GgufFile& f) {
-  double bf16 = 0, all = 0;
-  for (const gguf::TensorInfo& t : f.tensors()) {
-    if (t.n_dims < 2) continue;
-    all += double(t.n_bytes);
-    if (matmul_uses_bf16(t.dtype)) bf16 += double(t.n_bytes);
-  }
-  return bf16 > all / 2;
+// The prefill GEMM path (matmul_path) that most matrix bytes of the file take: "int8", "bf16" or "f32".
+std::string main_gemm_path(const gguf::GgufFile& f) {
+  double bytes[3] = {0, 0, 0};
+  for (const gguf::TensorInfo& t : f.tensors())
+    if (t.n_dims >= 2) bytes[int(matmul_path(t.dtype))] += double(t.n_bytes);
+  const int most = int(std::max_element(bytes, bytes + 3) - bytes);
+  return GemmPath(most) == GemmPath::kInt8 ? "int8" : GemmPath(most) == GemmPath::kBF16 ? "bf16" : "f32";
 }
 
 // Weights per byte over a file's matrices (its mix of dtypes), to turn active bytes into FLOPs.
@@ -216,7 +214,7 @@ int run_child(const std::string& path, const Options& o) {
             {"active_weight_bytes", model->active_weight_bytes()},
             {"weights_per_byte", model->gguf() ? weights_per_byte(*model->gguf()) : 0.0},
             {"head_bytes", model->gguf() ? head_bytes(*model->gguf()) : 0.0},
-            {"gemm", model->gguf() && mostly_bf16_gemm(*model->gguf()) ? "bf16" : "f32"},
+            {"gemm", model->gguf() ? main_gemm_path(*model->gguf()) : "f32"},
             {"kv_bytes_per_token", kv.floats_per_token() * int64_t(sizeof(float))},
             {"kv_bytes_per_token_per_layer", (kv.k_width + kv.v_width) * int64_t(sizeof(float))},
             {"n_ctx", n_ctx},
@@ -232,7 +230,7 @@ int run_child(const std::string& path, const Options& o) {
 // ---- the parent ------------------------------------------------------------------------------------
 
 struct Limits {
-  double bandwidth = 0, fma_peak = 0, bf16_peak = 0;
+  double bandwidth = 0, fma_peak = 0, bf16_peak = 0, int8_peak = 0;
 };
 
 Limits measure_limits(int threads) {
@@ -241,6 +239,7 @@ Limits measure_limits(int threads) {
   l.bandwidth = measure_read_bandwidth(&pool);
   l.fma_peak = measure_fma_peak(&pool);
   l.bf16_peak = measure_bf16_peak(&pool);
+  l.int8_peak = measure_int8_peak(&pool);
   return l;
 }
 
@@ -298,18 +297,22 @@ bool measure_file(const std::string& self, const std::string& path, const Option
     l.bandwidth = std::max(l.bandwidth, after.bandwidth);
     l.fma_peak = std::max(l.fma_peak, after.fma_peak);
     l.bf16_peak = std::max(l.bf16_peak, after.bf16_peak);
+    l.int8_peak = std::max(l.int8_peak, after.int8_peak);
   }
   info = lines.back()["info"];
   const double active = info["active_weight_bytes"].get<double>(), head = info["head_bytes"].get<double>();
   const double wpb = info["weights_per_byte"].get<double>();
-  const bool bf16 = info["gemm"].get<std::string>() == "bf16";
+  const std::string gemm = info["gemm"].get<std::string>();
   for (size_t i = 0; i + 1 < lines.size(); ++i) {
     json r = lines[i];
     const Limits& l = limits[r["threads"].get<int64_t>()];
     r["bandwidth_bytes_per_s"] = l.bandwidth;
     r["fma_peak_flops"] = l.fma_peak;
     r["bf16_peak_flops"] = l.bf16_peak;
-    const double peak = bf16 && l.bf16_peak > 0 ? l.bf16_peak : l.fma_peak;
+    r["int8_peak_ops"] = l.int8_peak;
+    const double peak = gemm == "int8" && l.int8_peak > 0 ? l.int8_peak
+                        : gemm == "bf16" && l.bf16_peak > 0 ? l.bf16_peak
+                                                            : l.fma_peak;
     r["decode_fraction_of_bandwidth"] = active * r["decode_tps"].get<double>() / l.bandwidth;
     const double p = r["prompt"].get<double>();
     const double flops = 2.0 * wpb * (p * (active - head) + head);
@@ -338,7 +341,9 @@ void print_model(const json& m) {
               info["kv_bytes_per_token_per_layer"].get<double>(), mib(rss).c_str(), mib(budget).c_str(),
               rss <= budget ? "within" : "OVER", info["load_s"].get<double>(), info["load_to_first_token_s"].get<double>());
   std::printf("| threads | prompt | prefill tok/s | of %s peak | decode tok/s | of bandwidth | bandwidth GB/s |\n",
-              info["gemm"].get<std::string>() == "bf16" ? "BF16" : "F32 FMA");
+              info["gemm"].get<std::string>() == "int8"   ? "int8 VNNI"
+              : info["gemm"].get<std::string>() == "bf16" ? "BF16"
+                                                          : "F32 FMA");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const json& r : m["records"])
     std::printf("| %lld | %lld | %.1f | %.1f%% | %.1f | %.1f%% | %.1f |\n", (long long)r["threads"].get<int64_t>(),

@@ -23,16 +23,17 @@ TEST_P(MatmulByType, MatchesReference) {
       std::vector<float> got(static_cast<size_t>(m * rows)), want(static_cast<size_t>(m * rows));
       matmul(t, w.data(), rows, cols, x.data(), m, got.data(), &pool);
       ref::matmul(t, w.data(), rows, cols, x.data(), m, want.data());
-      // Small m runs as matvecs, which may round activations to 8 bits; larger m may round both
-      // operands to BF16 (matmul_uses_bf16): allow those bounds.
+      // Small m runs as matvecs, which may round activations to 8 bits; larger m may too (the
+      // integer path), or round both operands to BF16 (matmul_path): allow those bounds.
       const size_t rb = row_bytes(t, cols);
       std::vector<float> wf(static_cast<size_t>(cols));
       for (int64_t i = 0; i < m; ++i)
         for (int64_t r = 0; r < rows; ++r) {
           double bound = 0;
-          if (m < 4 && uses_int8_activations(t))
+          const GemmPath path = matmul_path(t);
+          if ((m < 4 && uses_int8_activations(t)) || (m >= 4 && path == GemmPath::kInt8))
             bound = ref::int8_activation_error_bound(t, w.data() + size_t(r) * rb, x.data() + i * cols, cols);
-          if (m >= 4 && matmul_uses_bf16(t)) {
+          if (m >= 4 && path == GemmPath::kBF16) {
             dequantize_row(t, w.data() + size_t(r) * rb, wf.data(), cols);
             for (int64_t j = 0; j < cols; ++j) bound += std::ldexp(std::fabs(double(wf[size_t(j)]) * x[size_t(i * cols + j)]), -8);
           }

@@ -123,6 +123,8 @@ void short_benchmark() {
     std::printf("  %d thread%s: read bandwidth %.1f GB/s, F32 FMA peak (%s) %.0f GFLOP/s", threads,
                 threads > 1 ? "s" : " ", bw[threads] / 1e9, isa_name(active_isa()), peak[threads] / 1e9);
     if (bf16 > 0) std::printf(", BF16 dot peak %.0f GFLOP/s", bf16 / 1e9);
+    const double int8 = measure_int8_peak(&pool);
+    if (int8 > 0) std::printf(", int8 dot peak %.0f GOP/s", int8 / 1e9);
     std::printf("\n");
   }
   // The LM-head shape of Qwen2.5-0.5B: far larger than any cache, so this is weight streaming.

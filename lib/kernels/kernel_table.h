@@ -6,6 +6,7 @@
 
 #include "ember/core/dtype.h"
 #include "ember/kernels/isa.h"
+#include "kernels/gemm_i8.h"
 
 namespace ember::detail {
 
@@ -61,6 +62,12 @@ struct KernelTable {
   ActFormat act[kNumDTypes];      // the activation format each qdot takes
   DType layout[kNumDTypes];       // the layout weights of each file type are best repacked to at load
   ActQuantFn quantize_act[kNumActFormats];     // indexed by ActFormat
+  // Prefill's integer GEMM (gemm_i8.h): activation packing, and the panel product for weight types
+  // without and with a min (index: gemm_i8_has_min). Every table has them; matmul uses them where
+  // matmul_path() says so.
+  GemmI8PackActFn gemm_i8_pack_act;
+  GemmI8PackPanelFn gemm_i8_pack_panel;
+  GemmI8PanelFn gemm_i8[2];
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
   void (*scale)(float* y, float a, int64_t n);                  // y *= a
@@ -84,6 +91,7 @@ const KernelTable& scalar_kernels();
 const KernelTable& avx2_kernels();
 const KernelTable& avx512_kernels();
 double avx512_bf16_probe(int64_t iters, float* sink);  // only on CPUs with AVX512-BF16
+double avx512_vnni_probe(int64_t iters, float* sink);  // only on CPUs with AVX512-VNNI
 #endif
 #if defined(EMBER_HAVE_NEON_KERNELS)
 const KernelTable& neon_kernels();

@@ -1,4 +1,5 @@
 // x86 AVX-512 (F/BW/DQ/VL/VNNI/VBMI and GFNI: Ice Lake, Zen 4 and later) kernels (compiled with those flags; chosen at run time).
+#include "kernels/gemm_i8_avx512.h"
 #include "kernels/kernels_impl.h"
 #include "kernels/qdot_avx512.h"
 
@@ -26,6 +27,20 @@ __attribute__((target("avx512bf16"))) double avx512_bf16_probe(int64_t iters, fl
   for (int c = 1; c < kChains; ++c) total = _mm512_add_ps(total, acc[c]);
   *sink = _mm512_reduce_add_ps(total);
   return 4.0 * kChains * 16 * double(iters);  // 2 multiply-adds per lane per instruction
+}
+
+// The int8 probe: 12 independent chains of vpdpbusd (64 byte products per instruction, 2 ops each).
+double avx512_vnni_probe(int64_t iters, float* sink) {
+  constexpr int kChains = 12;
+  __m512i acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_epi32(c);
+  const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+  for (int64_t i = 0; i < iters; ++i)
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_dpbusd_epi32(acc[c], a, b);
+  __m512i total = acc[0];
+  for (int c = 1; c < kChains; ++c) total = _mm512_add_epi32(total, acc[c]);
+  *sink = float(_mm512_reduce_add_epi32(total));
+  return 2.0 * 64 * kChains * double(iters);
 }
 
 const KernelTable& avx512_kernels() {
@@ -72,6 +87,10 @@ const KernelTable& avx512_kernels() {
     k.quantize_act[int(ActFormat::kQ8x256Lanes)] = quantize_act_k2<true>;
     k.quantize_act[int(ActFormat::kQ8x128)] = quantize_act_128;
     k.quantize_act[int(ActFormat::kQ8x64)] = quantize_act_64;
+    k.gemm_i8[0] = gemm_i8_panel_avx512<false>;
+    k.gemm_i8[1] = gemm_i8_panel_avx512<true>;
+    k.gemm_i8_pack_panel = gemm_i8_pack_panel_avx512;
+    k.gemm_i8_pack_act = gemm_i8_pack_act_avx512;
     return k;
   }();
   return t;

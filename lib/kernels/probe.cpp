@@ -71,4 +71,12 @@ double measure_bf16_peak(ThreadPool* pool) {
   return 0;
 }
 
+double measure_int8_peak(ThreadPool* pool) {
+#if defined(EMBER_HAVE_X86_KERNELS)
+  if (cpu_features().avx512vnni && cpu_features().avx512bw) return measure_peak(pool, detail::avx512_vnni_probe);
+#endif
+  (void)pool;
+  return 0;
+}
+
 }  // namespace ember

@@ -74,9 +74,10 @@ def test_logits_match_numpy_reference(question, reference, tmp_path):
     tokens = chat_tokens(question)
     want = reference.forward(tokens)
     span = want.max() - want.min()
-    # The prompt at once with F32 products, token by token (8-bit activations), and at once with the
-    # fastest products (BF16 where the CPU has it: measured 0.6% of the range).
-    for batch, tol, exact in ((len(tokens), 1e-4, True), (1, 5e-2, True), (len(tokens), 2e-2, False)):
+    # The prompt at once with F32 products, token by token (8-bit activations: measured 2.5% of the
+    # range), and at once with the fastest products (BF16 where the CPU has it, 0.6%; 8-bit activations
+    # through the integer GEMM where it has VNNI but no AMX, 3.1%).
+    for batch, tol, exact in ((len(tokens), 1e-4, True), (1, 5e-2, True), (len(tokens), 5e-2, False)):
         out = tmp_path / "logits.f32"
         run("--tokens", ",".join(map(str, tokens)), "-n", "0", "--batch", str(batch), "--logits-out", str(out),
             exact=exact)

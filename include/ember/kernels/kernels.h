@@ -50,11 +50,17 @@ void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, 
 void matmul_strided(DType t, const void* W, size_t row_stride, int64_t rows, int64_t cols, const float* X, int64_t m,
                     float* Y, ThreadPool* pool = nullptr);
 
-// Whether matmul (m >= 4) with weights of type t rounds X and the weights to BF16 and accumulates
-// in F32: block-quantized and BF16 weights, with oneDNN, on CPUs that multiply BF16 natively
-// (AVX512-BF16, AMX), while the AVX-512 kernels are active, unless EMBER_GEMM=f32 (read once). The
-// added error is at most 2^-8 sum_i |w_i x_i| (both operands rounded to 8 significant bits).
-bool matmul_uses_bf16(DType t);
+// How matmul (m >= 4) multiplies weights of type t (lib/kernels/matmul.cpp; chosen once per
+// process from the CPU and EMBER_GEMM, read once):
+// - kInt8: X quantized to 8 bits per 32-value block as decode does (the added error is
+//   ref::int8_activation_error_bound), integer dot products with the weights' codes. Block types of
+//   32-value scales and Q4_K/Q5_K, on AVX-512 VNNI CPUs without AMX, unless EMBER_GEMM is f32/bf16.
+// - kBF16: X and the weights rounded to BF16, F32 accumulation (added error at most
+//   2^-8 sum_i |w_i x_i|): other quantized and BF16 weights, with oneDNN, on CPUs that multiply
+//   BF16 natively (AVX512-BF16, AMX), while the AVX-512 kernels are active, unless EMBER_GEMM=f32.
+// - kF32: everything else.
+enum class GemmPath { kF32, kBF16, kInt8 };
+GemmPath matmul_path(DType t);
 
 // out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]   (w may be null: no gain)
 void rmsnorm(const float* x, const float* w, float* out, int64_t n, float eps);

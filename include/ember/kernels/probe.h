@@ -18,6 +18,9 @@ double measure_fma_peak(ThreadPool* pool);
 // Peak BF16 dot-product rate (vdpbf16ps, 4 FLOP per F32 lane) in FLOP/s on every thread of `pool`;
 // 0 on CPUs without AVX512-BF16. (AMX, where present, is faster still and not probed.)
 double measure_bf16_peak(ThreadPool* pool);
+// Peak int8 dot-product rate (vpdpbusd, 2 ops per byte product) in ops/s on every thread of
+// `pool`; 0 on CPUs without AVX512-VNNI. (The integer GEMM's arithmetic: matmul_path kInt8.)
+double measure_int8_peak(ThreadPool* pool);
 
 // Seconds on a monotonic clock.
 double now_seconds();

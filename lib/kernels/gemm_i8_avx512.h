@@ -1,0 +1,308 @@
+// The integer GEMM's AVX-512 VNNI product (layouts: gemm_i8.h; reference: gemm_i8_panel_ref).
+//
+// A tile of up to 12 activation rows against a panel of 16 weight rows: per 32-value block, each
+// row's integer sums start at -z sum_j a_j and take 8 vpdpbusd (16 lanes x 4 byte products, the
+// activation bytes broadcast from memory), then one convert and one FMA move them into the F32
+// accumulators with the scale d_w d_a; 12 integer and 12 float accumulators stay in registers.
+#pragma once
+
+#include <immintrin.h>
+
+#include <array>
+#include <cstring>
+
+#include "ember/core/half.h"
+#include "ember/core/repack.h"
+#include "kernels/gemm_i8.h"
+
+namespace ember {
+inline namespace EMBER_ISA_NAMESPACE {
+namespace {
+
+inline __m512i broadcast_i32(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+inline __m512 broadcast_f32(const uint8_t* p) {
+  float v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_ps(v);
+}
+
+// sum += w . (4 bytes at p, broadcast): vpdpbusd with its memory operand broadcast ({1to16}),
+// one instruction where the compiler would emit a separate broadcast load.
+inline __m512i dpbusd_broadcast(__m512i sum, __m512i w, const uint8_t* p) {
+  asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(sum) : "v"(w), "m"(*reinterpret_cast<const int32_t*>(p)));
+  return sum;
+}
+
+template <int kRows, bool kMin>
+void gemm_i8_tile(const uint8_t* panel, const uint8_t* act, int64_t n_blocks, float* Y, int64_t ldy, __mmask16 cols) {
+  using detail::kGemmMr;
+  using detail::kGemmNr;
+  __m512 acc[kRows];
+#pragma GCC unroll 12
+  for (int i = 0; i < kRows; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < n_blocks; ++b, panel += detail::kPanelBlockBytes, act += detail::kActBlockBytes) {
+    __m512i sum[kRows];
+#pragma GCC unroll 12
+    for (int i = 0; i < kRows; ++i) sum[i] = broadcast_i32(act + detail::kActInit + 4 * i);
+#pragma GCC unroll 8
+    for (int s = 0; s < detail::kGemmSteps; ++s) {
+      const __m512i w = _mm512_load_si512(panel + s * kGemmNr * 4);
+#pragma GCC unroll 12
+      for (int i = 0; i < kRows; ++i) sum[i] = dpbusd_broadcast(sum[i], w, act + (s * kGemmMr + i) * 4);
+    }
+    const __m512 dw = _mm512_load_ps(panel + detail::kPanelCodeBytes);
+#pragma GCC unroll 12
+    for (int i = 0; i < kRows; ++i)
+      acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[i]), _mm512_mul_ps(dw, broadcast_f32(act + detail::kActD + 4 * i)),
+                               acc[i]);
+    if constexpr (kMin) {
+      const __m512 mw = _mm512_load_ps(panel + detail::kPanelCodeBytes + 4 * kGemmNr);
+#pragma GCC unroll 12
+      for (int i = 0; i < kRows; ++i) acc[i] = _mm512_fmadd_ps(mw, broadcast_f32(act + detail::kActDsum + 4 * i), acc[i]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < kRows; ++i) _mm512_mask_storeu_ps(Y + i * ldy, cols, acc[i]);
+}
+
+template <bool kMin, int kRows = detail::kGemmMr>
+void gemm_i8_rows(const uint8_t* panel, const uint8_t* act, int64_t n_blocks, float* Y, int64_t ldy, __mmask16 cols,
+                  int rows) {
+  if constexpr (kRows > 1) {
+    if (rows < kRows) return gemm_i8_rows<kMin, kRows - 1>(panel, act, n_blocks, Y, ldy, cols, rows);
+  }
+  gemm_i8_tile<kRows, kMin>(panel, act, n_blocks, Y, ldy, cols);
+}
+
+template <bool kMin>
+void gemm_i8_panel_avx512(const uint8_t* panel, const uint8_t* act, int64_t m, int64_t n_blocks, float* Y, int64_t ldy,
+                          int n) {
+  const __mmask16 cols = __mmask16((1u << n) - 1);
+  for (int64_t i = 0; i < m; i += detail::kGemmMr) {
+    const int rows = int(m - i < detail::kGemmMr ? m - i : detail::kGemmMr);
+    gemm_i8_rows<kMin>(panel, act + size_t(i / detail::kGemmMr * n_blocks) * detail::kActBlockBytes, n_blocks,
+                       Y + i * ldy, ldy, cols, rows);
+  }
+}
+
+// ---- activation packing ------------------------------------------------------------------------
+//
+// gemm_i8_pack_act's codes and scales (quantize_block_i8: d = amax / 127, codes x * (1 / d)
+// rounded to nearest even, which is cvtps2dq's rounding), a block of a row per two registers.
+void gemm_i8_pack_act_avx512(const float* X, int64_t m, int64_t k, int zero_point, int64_t t0, int64_t t1,
+                             uint8_t* out) {
+  using detail::kActBlockBytes;
+  const int64_t n_blocks = k / 32;
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+  for (int64_t t = t0; t < t1; ++t) {
+    uint8_t* tile = out + size_t(t * n_blocks) * kActBlockBytes;
+    for (int i = 0; i < detail::kGemmMr; ++i) {
+      const int64_t row = t * detail::kGemmMr + i;
+      const float* x = X + row * k;
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        uint8_t* block = tile + size_t(b) * kActBlockBytes;
+        float d = 0;
+        int32_t sum = 0;
+        __m128i q0 = _mm_setzero_si128(), q1 = _mm_setzero_si128();
+        if (row < m) {
+          const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
+          const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(x0, abs_mask), _mm512_and_ps(x1, abs_mask)));
+          d = amax / 127.0f;
+          const __m512 id = _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+          const __m512i c0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, id)), c1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, id));
+          sum = _mm512_reduce_add_epi32(_mm512_add_epi32(c0, c1));
+          q0 = _mm512_cvtepi32_epi8(c0);
+          q1 = _mm512_cvtepi32_epi8(c1);
+        }
+        for (int s = 0; s < 4; ++s) {
+          const int32_t lo = _mm_extract_epi32(q0, 0), hi = _mm_extract_epi32(q1, 0);
+          std::memcpy(block + (s * detail::kGemmMr + i) * 4, &lo, 4);
+          std::memcpy(block + ((s + 4) * detail::kGemmMr + i) * 4, &hi, 4);
+          q0 = _mm_srli_si128(q0, 4);
+          q1 = _mm_srli_si128(q1, 4);
+        }
+        const int32_t init = -zero_point * sum;
+        const float dsum = d * float(sum);
+        std::memcpy(block + detail::kActD + 4 * i, &d, 4);
+        std::memcpy(block + detail::kActInit + 4 * i, &init, 4);
+        std::memcpy(block + detail::kActDsum + 4 * i, &dsum, 4);
+      }
+    }
+  }
+}
+
+// ---- panel packing from the load-time layouts -----------------------------------------------------
+//
+// Each row of a group holds 16 dwords of codes per register (after unpacking nibbles); the panel
+// wants each dword index as a register of 16 rows. So 16 rows' registers are transposed as a
+// 16 x 16 matrix of dwords (64 shuffles), and register j of the result is (block, step) j.
+
+// r[j] lane i <- r[i] lane j.
+inline void transpose_16x16_epi32(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {  // pairs: [r0 e, r1 e, r0 e+1, r1 e+1] per 128-bit lane
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // quads: r[4q + e] lane L = rows 4q..4q+3, element 4L + e
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int e = 0; e < 4; ++e) {  // then a 4 x 4 transpose of 128-bit lanes across the quads
+    const __m512i v0 = _mm512_shuffle_i32x4(r[e], r[4 + e], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i v1 = _mm512_shuffle_i32x4(r[e], r[4 + e], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512i v2 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i v3 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], _MM_SHUFFLE(3, 2, 3, 2));
+    t[e] = _mm512_shuffle_i32x4(v0, v2, _MM_SHUFFLE(2, 0, 2, 0));
+    t[4 + e] = _mm512_shuffle_i32x4(v0, v2, _MM_SHUFFLE(3, 1, 3, 1));
+    t[8 + e] = _mm512_shuffle_i32x4(v1, v3, _MM_SHUFFLE(2, 0, 2, 0));
+    t[12 + e] = _mm512_shuffle_i32x4(v1, v3, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+
+// Register j of a transposed group goes to block j / kSteps, step j % kSteps.
+inline void store_steps(const __m512i r[16], int first_step, int steps_per_block, uint8_t* panel) {
+  for (int j = 0; j < 16; ++j) {
+    const int block = j / steps_per_block, step = first_step + j % steps_per_block;
+    _mm512_store_si512(panel + size_t(block) * detail::kPanelBlockBytes + step * detail::kGemmNr * 4, r[j]);
+  }
+}
+
+// The F16 scales of 16 rows, kPerRow (2 or 4) per row (row r's k-th at halves[kPerRow r + k]),
+// as F32 registers of 16 rows into the `field` of blocks 0..kPerRow-1.
+template <int kPerRow>
+inline void store_scales(const uint16_t* halves, size_t field, uint8_t* panel) {
+  static_assert(kPerRow == 2 || kPerRow == 4);
+  // word p of output o: block kPerRow / 2 * o + p / 16, row p % 16
+  alignas(64) static const auto idx = [] {
+    std::array<std::array<uint16_t, 32>, 2> v{};
+    for (int o = 0; o < 2; ++o)
+      for (int p = 0; p < 32; ++p) v[size_t(o)][size_t(p)] = uint16_t(kPerRow * (p % 16) + (kPerRow / 2) * o + p / 16);
+    return v;
+  }();
+  const __m512i a = _mm512_loadu_si512(halves), b = kPerRow == 4 ? _mm512_loadu_si512(halves + 32) : a;
+  for (int o = 0; o < kPerRow / 2; ++o) {
+    const __m512i words = _mm512_permutex2var_epi16(a, _mm512_load_si512(idx[size_t(o)].data()), b);
+    uint8_t* block = panel + size_t(2 * o) * detail::kPanelBlockBytes + field;
+    _mm512_store_ps(block, _mm512_cvtph_ps(_mm512_castsi512_si256(words)));
+    _mm512_store_ps(block + detail::kPanelBlockBytes, _mm512_cvtph_ps(_mm512_extracti64x4_epi64(words, 1)));
+  }
+}
+
+inline void store_zero_mins(int n_blocks, uint8_t* panel) {
+  for (int k = 0; k < n_blocks; ++k)
+    _mm512_store_ps(panel + size_t(k) * detail::kPanelBlockBytes + detail::kPanelCodeBytes + 4 * detail::kGemmNr,
+                    _mm512_setzero_ps());
+}
+
+// Group4<B> (Q4_0x4 ... Q5_1x4): a group's 64 code bytes, low nibbles (values 0-15 of its four
+// blocks: dword 4k + s is block k, step s) and high nibbles (values 16-31: steps 4 + s).
+template <class G>
+void pack_groups_x4(const uint8_t* W, size_t row_stride, int64_t n_rows, int64_t n_groups, uint8_t* panel) {
+  const __m512i low = _mm512_set1_epi8(0x0F);
+  for (int64_t g = 0; g < n_groups; ++g, panel += 4 * detail::kPanelBlockBytes) {
+    __m512i lo[16], hi[16];
+    uint16_t d[64] = {}, mins[64] = {};
+    for (int r = 0; r < 16; ++r) {
+      if (r >= n_rows) {
+        lo[r] = hi[r] = _mm512_setzero_si512();
+        continue;
+      }
+      const uint8_t* p = W + size_t(r) * row_stride + size_t(g) * G::kBytes;
+      // 16 rows side by side are more streams than the hardware prefetchers follow
+      _mm_prefetch(reinterpret_cast<const char*>(p + 8 * G::kBytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p + 8 * G::kBytes + 64), _MM_HINT_T0);
+      const __m512i v = _mm512_loadu_si512(p + G::kCodes);
+      lo[r] = _mm512_and_si512(v, low);
+      hi[r] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+      if constexpr (G::kFifthBit) {
+        uint64_t qh_lo, qh_hi;
+        std::memcpy(&qh_lo, p + G::kQh, 8);
+        std::memcpy(&qh_hi, p + G::kQh + 8, 8);
+        lo[r] = _mm512_or_si512(lo[r], _mm512_maskz_set1_epi8(qh_lo, 0x10));
+        hi[r] = _mm512_or_si512(hi[r], _mm512_maskz_set1_epi8(qh_hi, 0x10));
+      }
+      std::memcpy(d + 4 * r, p + G::kD, 8);
+      if constexpr (G::kMin) std::memcpy(mins + 4 * r, p + G::kM, 8);
+    }
+    store_scales<4>(d, detail::kPanelCodeBytes, panel);
+    if constexpr (G::kMin) {
+      store_scales<4>(mins, detail::kPanelCodeBytes + 4 * detail::kGemmNr, panel);
+    } else {
+      store_zero_mins(4, panel);
+    }
+    transpose_16x16_epi32(lo);
+    transpose_16x16_epi32(hi);
+    store_steps(lo, 0, 4, panel);
+    store_steps(hi, 4, 4, panel);
+  }
+}
+
+// GroupQ8x2 (Q8_0x2): two blocks' 64 codes, + 128 (z = 128); dword 8k + s is block k, step s.
+inline void pack_groups_q8x2(const uint8_t* W, size_t row_stride, int64_t n_rows, int64_t n_groups, uint8_t* panel) {
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  for (int64_t g = 0; g < n_groups; ++g, panel += 2 * detail::kPanelBlockBytes) {
+    __m512i c[16];
+    uint16_t d[32] = {};
+    for (int r = 0; r < 16; ++r) {
+      if (r >= n_rows) {
+        c[r] = _mm512_setzero_si512();
+        continue;
+      }
+      const uint8_t* p = W + size_t(r) * row_stride + size_t(g) * GroupQ8x2::kBytes;
+      _mm_prefetch(reinterpret_cast<const char*>(p + 8 * GroupQ8x2::kBytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p + 8 * GroupQ8x2::kBytes + 64), _MM_HINT_T0);
+      c[r] = _mm512_xor_si512(_mm512_loadu_si512(p + GroupQ8x2::kCodes), flip);
+      std::memcpy(d + 2 * r, p + GroupQ8x2::kD, 4);
+    }
+    store_scales<2>(d, detail::kPanelCodeBytes, panel);
+    store_zero_mins(2, panel);
+    transpose_16x16_epi32(c);
+    store_steps(c, 0, 8, panel);
+  }
+}
+
+// The load-time layouts' whole groups here; the blocks after them (the file's layout) and every
+// other type by the portable packer.
+void gemm_i8_pack_panel_avx512(DType t, const void* W, size_t row_stride, int64_t n_rows, int64_t cols,
+                               uint8_t* panel) {
+  const auto* w = static_cast<const uint8_t*>(W);
+  if (n_rows < detail::kGemmNr) std::memset(panel, 0, detail::gemm_i8_panel_bytes(cols));  // scales of missing rows
+  int64_t groups = 0, values = 0;
+  size_t bytes = 0;
+  switch (t) {
+#define EMBER_X4(TYPE, BLOCK)                                           \
+  case DType::TYPE:                                                     \
+    groups = cols / Group4<BLOCK>::kValues;                             \
+    pack_groups_x4<Group4<BLOCK>>(w, row_stride, n_rows, groups, panel); \
+    values = groups * Group4<BLOCK>::kValues;                           \
+    bytes = size_t(groups) * Group4<BLOCK>::kBytes;                     \
+    break;
+    EMBER_X4(Q4_0x4, BlockQ4_0)
+    EMBER_X4(Q4_1x4, BlockQ4_1)
+    EMBER_X4(Q5_0x4, BlockQ5_0)
+    EMBER_X4(Q5_1x4, BlockQ5_1)
+#undef EMBER_X4
+    case DType::Q8_0x2:
+      groups = cols / GroupQ8x2::kValues;
+      pack_groups_q8x2(w, row_stride, n_rows, groups, panel);
+      values = groups * GroupQ8x2::kValues;
+      bytes = size_t(groups) * GroupQ8x2::kBytes;
+      break;
+    default: return detail::gemm_i8_pack_panel(t, W, row_stride, n_rows, cols, panel);
+  }
+  if (values < cols)
+    detail::gemm_i8_pack_panel(dtype_file_type(t), w + bytes, row_stride, n_rows, cols - values,
+                               panel + size_t(values / 32) * detail::kPanelBlockBytes);
+}
+
+}  // namespace
+}  // namespace EMBER_ISA_NAMESPACE
+}  // namespace ember
