@@ -5,6 +5,10 @@
 // probabilities are exponentiated as a vector and its value rows are summed into acc in registers.
 // The query heads that share a KV head are processed together, so each cached key and value row is
 // read once per group, not once per head.
+//
+// Prefill (several query tokens) goes a tile of kTileTokens tokens at a time: a block of keys is
+// transposed once and scored against every query row of the tile (block_scores: FMAs across
+// registers of 16 keys, no horizontal sums), which is most of the work of a long prompt.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -16,10 +20,75 @@ namespace ember {
 
 namespace {
 constexpr int64_t kBlock = 64;  // keys per block: 64 scores per head stay in L1
+constexpr int64_t kTileTokens = 8;
+
+// Folds a block's scores for one query row into its running max m, normalizer l and output acc.
+void online_softmax_step(const detail::KernelTable& kt, float* scores, int64_t n, float block_max, const float* v,
+                         int64_t v_stride, int64_t width, float* m, float* l, float* acc) {
+  if (block_max > *m) {  // new running max: rescale what has been accumulated so far
+    const float correction = std::exp(*m - block_max);
+    kt.scale(acc, correction, width);
+    *l *= correction;
+    *m = block_max;
+  }
+  *l += kt.exp_shift_sum(scores, n, *m);
+  kt.weighted_rows(scores, n, v, v_stride, width, acc);
 }
+
+void attention_tiled(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
+                     ThreadPool* pool) {
+  const detail::KernelTable& kt = detail::active_kernels();
+  const int64_t group = s.n_heads / s.n_kv_heads, hd = s.head_dim;
+  const int64_t n_tiles = (s.n_q + kTileTokens - 1) / kTileTokens;
+  parallel_for(pool, n_tiles * s.n_kv_heads, 1, [&](int64_t task0, int64_t task1) {
+    thread_local std::vector<float> qs, keys_t, scores, m, l, block_max;
+    thread_local std::vector<int64_t> valid;
+    const size_t rows = size_t(kTileTokens * group);  // grown once, reused
+    auto at_least = [](auto& buf, size_t n) {
+      if (buf.size() < n) buf.resize(n);
+    };
+    at_least(qs, rows * size_t(hd));
+    at_least(keys_t, size_t(hd * kBlock));
+    at_least(scores, rows * size_t(kBlock));
+    for (auto* a : {&m, &l, &block_max}) at_least(*a, rows);
+    at_least(valid, rows);
+    for (int64_t task = task0; task < task1; ++task) {
+      // Tiles from both ends in turn: later tokens see more keys, and a thread's contiguous range
+      // of tasks then holds as much work as another's.
+      const int64_t i = task / s.n_kv_heads, kvh = task % s.n_kv_heads;
+      const int64_t tile = i % 2 == 0 ? i / 2 : n_tiles - 1 - i / 2;
+      const int64_t t0 = tile * kTileTokens, n_rows = std::min(kTileTokens, s.n_q - t0) * group;
+      auto out_row = [&](int64_t r) { return out + ((t0 + r / group) * s.n_heads + kvh * group + r % group) * hd; };
+      for (int64_t r = 0; r < n_rows; ++r) {
+        const float* qr = q + ((t0 + r / group) * s.n_heads + kvh * group + r % group) * hd;
+        for (int64_t e = 0; e < hd; ++e) qs[size_t(r * hd + e)] = qr[e] * s.scale;
+        std::fill(out_row(r), out_row(r) + hd, 0.0f);
+        m[size_t(r)] = -INFINITY;
+        l[size_t(r)] = 0.0f;
+      }
+      const int64_t n_seen = std::min(s.n_kv, s.q_pos0 + t0 + n_rows / group);  // by the tile's last token
+      for (int64_t j0 = 0; j0 < n_seen; j0 += kBlock) {
+        const int64_t nb = std::min(kBlock, n_seen - j0);
+        kt.transpose_keys(k + j0 * s.kv_stride + kvh * hd, nb, s.kv_stride, hd, keys_t.data());
+        for (int64_t r = 0; r < n_rows; ++r)
+          valid[size_t(r)] = std::clamp<int64_t>(std::min(s.n_kv, s.q_pos0 + t0 + r / group + 1) - j0, 0, nb);
+        kt.block_scores(qs.data(), n_rows, keys_t.data(), hd, valid.data(), scores.data(), block_max.data());
+        for (int64_t r = 0; r < n_rows; ++r)
+          if (valid[size_t(r)] > 0)
+            online_softmax_step(kt, scores.data() + r * kBlock, valid[size_t(r)], block_max[size_t(r)],
+                                v + j0 * s.kv_stride + kvh * hd, s.kv_stride, hd, &m[size_t(r)], &l[size_t(r)], out_row(r));
+      }
+      for (int64_t r = 0; r < n_rows; ++r)
+        if (l[size_t(r)] > 0) kt.scale(out_row(r), 1.0f / l[size_t(r)], hd);
+    }
+  });
+}
+
+}  // namespace
 
 void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
                ThreadPool* pool) {
+  if (s.n_q > 1) return attention_tiled(q, k, v, out, s, pool);
   const detail::KernelTable& kt = detail::active_kernels();
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t hd = s.head_dim;
@@ -48,17 +117,8 @@ void attention(const float* q, const float* k, const float* v, float* out, const
         kt.key_scores(qg, group, kb, nb, s.kv_stride, hd, s.scale, scores.data(), kBlock);
         for (int64_t g = 0; g < group; ++g) {
           float* sg = scores.data() + g * kBlock;
-          const float block_max = *std::max_element(sg, sg + nb);
-          float* acc = og + g * hd;
-          if (block_max > m[size_t(g)]) {
-            // New running max: rescale what has been accumulated so far.
-            const float correction = std::exp(m[size_t(g)] - block_max);
-            kt.scale(acc, correction, hd);
-            l[size_t(g)] *= correction;
-            m[size_t(g)] = block_max;
-          }
-          l[size_t(g)] += kt.exp_shift_sum(sg, nb, m[size_t(g)]);
-          kt.weighted_rows(sg, nb, vb, s.kv_stride, hd, acc);
+          online_softmax_step(kt, sg, nb, *std::max_element(sg, sg + nb), vb, s.kv_stride, hd, &m[size_t(g)],
+                              &l[size_t(g)], og + g * hd);
         }
       }
       for (int64_t g = 0; g < group; ++g)

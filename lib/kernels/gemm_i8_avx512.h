@@ -14,6 +14,7 @@
 #include "ember/core/half.h"
 #include "ember/core/repack.h"
 #include "kernels/gemm_i8.h"
+#include "kernels/transpose_avx512.h"
 
 namespace ember {
 inline namespace EMBER_ISA_NAMESPACE {
@@ -139,33 +140,7 @@ void gemm_i8_pack_act_avx512(const float* X, int64_t m, int64_t k, int zero_poin
 //
 // Each row of a group holds 16 dwords of codes per register (after unpacking nibbles); the panel
 // wants each dword index as a register of 16 rows. So 16 rows' registers are transposed as a
-// 16 x 16 matrix of dwords (64 shuffles), and register j of the result is (block, step) j.
-
-// r[j] lane i <- r[i] lane j.
-inline void transpose_16x16_epi32(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {  // pairs: [r0 e, r1 e, r0 e+1, r1 e+1] per 128-bit lane
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {  // quads: r[4q + e] lane L = rows 4q..4q+3, element 4L + e
-    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  for (int e = 0; e < 4; ++e) {  // then a 4 x 4 transpose of 128-bit lanes across the quads
-    const __m512i v0 = _mm512_shuffle_i32x4(r[e], r[4 + e], _MM_SHUFFLE(1, 0, 1, 0));
-    const __m512i v1 = _mm512_shuffle_i32x4(r[e], r[4 + e], _MM_SHUFFLE(3, 2, 3, 2));
-    const __m512i v2 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], _MM_SHUFFLE(1, 0, 1, 0));
-    const __m512i v3 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], _MM_SHUFFLE(3, 2, 3, 2));
-    t[e] = _mm512_shuffle_i32x4(v0, v2, _MM_SHUFFLE(2, 0, 2, 0));
-    t[4 + e] = _mm512_shuffle_i32x4(v0, v2, _MM_SHUFFLE(3, 1, 3, 1));
-    t[8 + e] = _mm512_shuffle_i32x4(v1, v3, _MM_SHUFFLE(2, 0, 2, 0));
-    t[12 + e] = _mm512_shuffle_i32x4(v1, v3, _MM_SHUFFLE(3, 1, 3, 1));
-  }
-  for (int i = 0; i < 16; ++i) r[i] = t[i];
-}
+// 16 x 16 matrix of dwords (transpose_avx512.h), and register j of the result is (block, step) j.
 
 // Register j of a transposed group goes to block j / kSteps, step j % kSteps.
 inline void store_steps(const __m512i r[16], int first_step, int steps_per_block, uint8_t* panel) {

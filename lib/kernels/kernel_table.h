@@ -52,6 +52,10 @@ constexpr size_t act_bytes(ActFormat f, int64_t n) {
   }
 }
 
+// Keys per block in prefill attention (transpose_keys, block_scores): 64 scores of a row fill four
+// AVX-512 registers, and a 64-key block of 128-wide heads (32 KiB transposed) stays in L1/L2.
+inline constexpr int64_t kKeyBlock = 64;
+
 struct KernelTable {
   Isa isa;
   DotFn dot[kNumDTypes];          // F32 activations, every dtype
@@ -78,6 +82,12 @@ struct KernelTable {
   // out[g * out_stride + j] = scale * dot(q + g * n, k + j * k_stride), g < n_q, j < n_k
   void (*key_scores)(const float* q, int64_t n_q, const float* k, int64_t n_k, int64_t k_stride, int64_t n, float scale,
                      float* out, int64_t out_stride);
+  // kt[d * kKeyBlock + j] = k[j * k_stride + d] for d < n, j < n_k (<= kKeyBlock); 0 for n_k <= j.
+  void (*transpose_keys)(const float* k, int64_t n_k, int64_t k_stride, int64_t n, float* kt);
+  // out[g * kKeyBlock + j] = dot(q + g * n, column j of kt) for g < n_q, j < kKeyBlock, and
+  // row_max[g] = the largest of row g's first valid[g] scores (-inf for none).
+  void (*block_scores)(const float* q, int64_t n_q, const float* kt, int64_t n, const int64_t* valid, float* out,
+                       float* row_max);
   // acc[0..width) += sum_j p[j] rows[j * stride + 0..width)
   void (*weighted_rows)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t width, float* acc);
   // Runs `iters` rounds of independent register-only FMAs; returns the FLOPs done (2 per lane

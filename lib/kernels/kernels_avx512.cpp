@@ -2,12 +2,27 @@
 #include "kernels/gemm_i8_avx512.h"
 #include "kernels/kernels_impl.h"
 #include "kernels/qdot_avx512.h"
+#include "kernels/transpose_avx512.h"
 
 namespace ember {
 inline namespace EMBER_ISA_NAMESPACE {
 namespace {
 template <>
 struct I8<xsimd::avx512bw> : I8X86<true> {};
+
+// transpose_keys for head sizes of whole registers: 16 keys x 16 values at a time, transposed in
+// registers (keys past n_k read as zeros).
+void transpose_keys_avx512(const float* k, int64_t n_k, int64_t k_stride, int64_t n, float* kt) {
+  if (n % 16 != 0) return transpose_keys(k, n_k, k_stride, n, kt);
+  for (int64_t j0 = 0; j0 < detail::kKeyBlock; j0 += 16)
+    for (int64_t d0 = 0; d0 < n; d0 += 16) {
+      __m512i r[16];
+      for (int64_t j = 0; j < 16; ++j)
+        r[j] = j0 + j < n_k ? _mm512_loadu_si512(k + (j0 + j) * k_stride + d0) : _mm512_setzero_si512();
+      transpose_16x16_epi32(r);
+      for (int64_t d = 0; d < 16; ++d) _mm512_storeu_si512(kt + (d0 + d) * detail::kKeyBlock + j0, r[d]);
+    }
+}
 }  // namespace
 }  // namespace EMBER_ISA_NAMESPACE
 }  // namespace ember
@@ -91,6 +106,7 @@ const KernelTable& avx512_kernels() {
     k.gemm_i8[1] = gemm_i8_panel_avx512<true>;
     k.gemm_i8_pack_panel = gemm_i8_pack_panel_avx512;
     k.gemm_i8_pack_act = gemm_i8_pack_act_avx512;
+    k.transpose_keys = transpose_keys_avx512;
     return k;
   }();
   return t;

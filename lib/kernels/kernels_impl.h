@@ -50,6 +50,7 @@ struct Simd<ScalarArch> {
   static V max(V a, V b) { return a > b ? a : b; }
   static V exp(V a) { return std::exp(a); }
   static float sum(V v) { return v; }
+  static float hmax(V v) { return v; }
 };
 
 #if !defined(EMBER_KERNELS_SCALAR_ONLY)
@@ -65,6 +66,13 @@ struct Simd {
   static V max(V a, V b) { return xsimd::max(a, b); }
   static V exp(V a) { return xsimd::exp(a); }
   static float sum(V v) { return xsimd::hadd(v); }
+  static float hmax(V v) {  // (this xsimd has no horizontal max)
+    alignas(64) float t[N];
+    v.store_aligned(t);
+    float m = t[0];
+    for (int i = 1; i < N; ++i) m = t[i] > m ? t[i] : m;
+    return m;
+  }
 };
 #endif
 
@@ -220,12 +228,73 @@ void key_scores(const float* q, int64_t n_q, const float* k, int64_t n_k, int64_
   }
 }
 
+// A block of keys transposed, for block_scores (the AVX-512 table transposes 16 x 16 tiles in
+// registers instead).
+void transpose_keys(const float* k, int64_t n_k, int64_t k_stride, int64_t n, float* kt) {
+  for (int64_t d = 0; d < n; ++d) {
+    for (int64_t j = 0; j < n_k; ++j) kt[d * detail::kKeyBlock + j] = k[j * k_stride + d];
+    for (int64_t j = n_k; j < detail::kKeyBlock; ++j) kt[d * detail::kKeyBlock + j] = 0.0f;
+  }
+}
+
+// Scores of n_q query rows against a transposed block of keys: each row's 64 scores accumulate
+// across registers (one broadcast query value times one row of kt per step), so no horizontal sums
+// remain, unlike a dot product per key. Prefill attention: many query rows per block of keys.
+template <class A>
+void block_scores(const float* q, int64_t n_q, const float* kt, int64_t n, const int64_t* valid, float* out,
+                  float* row_max) {
+  using S = Simd<A>;
+  constexpr int C = int(detail::kKeyBlock) / S::N;
+  // Two rows at a time: each row of kt loaded once for both, and twice the independent FMA chains.
+  for (int64_t g = 0; g < n_q; g += 2) {
+    const int rows = g + 1 < n_q ? 2 : 1;
+    typename S::V acc[2][C];
+    for (int r = 0; r < 2; ++r)
+      for (int c = 0; c < C; ++c) acc[r][c] = S::zero();
+    const float* q0 = q + g * n;
+    const float* q1 = rows == 2 ? q0 + n : q0;  // (a lone last row is computed twice, kept once)
+    for (int64_t d = 0; d < n; ++d) {
+      const auto a0 = S::splat(q0[d]), a1 = S::splat(q1[d]);
+      const float* kd = kt + d * detail::kKeyBlock;
+      for (int c = 0; c < C; ++c) {
+        const auto kv = S::load(kd + c * S::N);
+        acc[0][c] = S::fma(a0, kv, acc[0][c]);
+        acc[1][c] = S::fma(a1, kv, acc[1][c]);
+      }
+    }
+    for (int r = 0; r < rows; ++r) {
+      float* o = out + (g + r) * detail::kKeyBlock;
+      for (int c = 0; c < C; ++c) S::store(o + c * S::N, acc[r][c]);
+      if (valid[g + r] == detail::kKeyBlock) {
+        auto m = acc[r][0];
+        for (int c = 1; c < C; ++c) m = S::max(m, acc[r][c]);
+        row_max[g + r] = S::hmax(m);
+      } else {
+        float m = -INFINITY;
+        for (int64_t j = 0; j < valid[g + r]; ++j) m = o[j] > m ? o[j] : m;
+        row_max[g + r] = m;
+      }
+    }
+  }
+}
+
 // acc[0..width) += sum_j p[j] * rows[j * stride + 0..width): a block of value rows weighted by
 // their attention probabilities, acc kept in registers across the block.
 template <class A>
 void weighted_rows(const float* p, int64_t n, const float* rows, int64_t stride, int64_t width, float* acc) {
   using S = Simd<A>;
   int64_t i = 0;
+  // Four registers at a time where the width allows: four independent FMA chains hide the FMA
+  // latency that two leave exposed (a 64-wide head is one pass).
+  for (; i + 4 * S::N <= width; i += 4 * S::N) {
+    typename S::V a[4];
+    for (int c = 0; c < 4; ++c) a[c] = S::load(acc + i + c * S::N);
+    for (int64_t j = 0; j < n; ++j) {
+      const auto pj = S::splat(p[j]);
+      for (int c = 0; c < 4; ++c) a[c] = S::fma(pj, S::load(rows + j * stride + i + c * S::N), a[c]);
+    }
+    for (int c = 0; c < 4; ++c) S::store(acc + i + c * S::N, a[c]);
+  }
   for (; i + 2 * S::N <= width; i += 2 * S::N) {
     auto a0 = S::load(acc + i), a1 = S::load(acc + i + S::N);
     for (int64_t j = 0; j < n; ++j) {
@@ -458,6 +527,8 @@ detail::KernelTable make_kernel_table(Isa isa) {
   t.exp_shift_sum = exp_shift_sum<A>;
   t.weighted_rows = weighted_rows<A>;
   t.key_scores = key_scores<A>;
+  t.transpose_keys = transpose_keys;
+  t.block_scores = block_scores<A>;
   t.fma_probe = fma_probe<A>;
   t.read_streams = read_streams<A>;
   return t;

@@ -146,27 +146,33 @@ void matmul_chunk_dots(const float* X, int64_t m, const float* Wc, int64_t n_row
 }
 #endif
 
-// The integer path: X packed once (tiles of 12 rows), then each thread packs 16-row panels of W
-// and runs every tile against each.
-void matmul_int8(DType t, const void* W, size_t row_stride, int64_t rows, int64_t cols, const float* X, int64_t m,
-                 float* Y, ThreadPool* pool) {
+// The integer path for one or more products of the same X (whose weight types share a zero point):
+// X packed once (tiles of 12 rows), then the 16-row panels of every W in one parallel pass, each
+// thread packing a panel and running every tile against it.
+void matmul_int8(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X, int64_t m, ThreadPool* pool) {
   using namespace detail;
   const KernelTable& kt = active_kernels();
   const int64_t n_tiles = (m + kGemmMr - 1) / kGemmMr, n_blocks = cols / 32;
   thread_local AlignedBuffer act;
   if (act.size() < gemm_i8_act_bytes(m, cols)) act.reset(gemm_i8_act_bytes(m, cols));
   uint8_t* a = act.as<uint8_t>();
-  const int zero_point = gemm_i8_zero_point(t);
+  const int zero_point = gemm_i8_zero_point(jobs[0].t);
   parallel_for(pool, n_tiles, 1, [&](int64_t t0, int64_t t1) { kt.gemm_i8_pack_act(X, m, cols, zero_point, t0, t1, a); });
-  const GemmI8PanelFn product = kt.gemm_i8[gemm_i8_has_min(t) ? 1 : 0];
-  parallel_for(pool, (rows + kGemmNr - 1) / kGemmNr, 1, [&](int64_t p0, int64_t p1) {
+  constexpr int kMaxJobs = 8;
+  int64_t first_panel[kMaxJobs + 1] = {0};
+  for (int j = 0; j < n_jobs; ++j) first_panel[j + 1] = first_panel[j] + (jobs[j].rows + kGemmNr - 1) / kGemmNr;
+  parallel_for(pool, first_panel[n_jobs], 1, [&](int64_t p0, int64_t p1) {
     thread_local AlignedBuffer panel;
     if (panel.size() < gemm_i8_panel_bytes(cols)) panel.reset(gemm_i8_panel_bytes(cols));
+    int j = 0;
     for (int64_t p = p0; p < p1; ++p) {
-      const int64_t r0 = p * kGemmNr, n = std::min<int64_t>(kGemmNr, rows - r0);
-      kt.gemm_i8_pack_panel(t, static_cast<const char*>(W) + size_t(r0) * row_stride, row_stride, n, cols,
-                         panel.as<uint8_t>());
-      product(panel.as<uint8_t>(), a, m, n_blocks, Y + r0, rows, int(n));
+      while (p >= first_panel[j + 1]) ++j;
+      const MatvecJob& job = jobs[j];
+      const size_t stride = job.row_stride ? job.row_stride : row_bytes(job.t, cols);
+      const int64_t r0 = (p - first_panel[j]) * kGemmNr, n = std::min<int64_t>(kGemmNr, job.rows - r0);
+      kt.gemm_i8_pack_panel(job.t, static_cast<const char*>(job.W) + size_t(r0) * stride, stride, n, cols,
+                            panel.as<uint8_t>());
+      kt.gemm_i8[gemm_i8_has_min(job.t) ? 1 : 0](panel.as<uint8_t>(), a, m, n_blocks, job.y + r0, job.rows, int(n));
     }
   });
 }
@@ -196,6 +202,19 @@ GemmPath matmul_path(DType t) {
   return bf16 ? GemmPath::kBF16 : GemmPath::kF32;
 }
 
+void matmul_many(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X, int64_t m, ThreadPool* pool) {
+  bool shared = m >= kMinRowsForGemm && n_jobs > 1 && n_jobs <= 8;
+  for (int j = 0; shared && j < n_jobs; ++j)
+    shared = matmul_path(jobs[j].t) == GemmPath::kInt8 &&
+             detail::gemm_i8_zero_point(jobs[j].t) == detail::gemm_i8_zero_point(jobs[0].t);
+  if (shared) return matmul_int8(jobs, n_jobs, cols, X, m, pool);
+  for (int j = 0; j < n_jobs; ++j) {
+    const MatvecJob& job = jobs[j];
+    matmul_strided(job.t, job.W, job.row_stride ? job.row_stride : row_bytes(job.t, cols), job.rows, cols, X, m, job.y,
+                   pool);
+  }
+}
+
 void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t m, float* Y,
             ThreadPool* pool) {
   matmul_strided(t, W, row_bytes(t, cols), rows, cols, X, m, Y, pool);
@@ -211,7 +230,10 @@ void matmul_strided(DType t, const void* W, size_t row_stride, int64_t rows, int
     return;
   }
   const GemmPath path = matmul_path(t);
-  if (path == GemmPath::kInt8) return matmul_int8(t, W, row_stride, rows, cols, X, m, Y, pool);
+  if (path == GemmPath::kInt8) {
+    const MatvecJob job{t, W, rows, Y, row_stride};
+    return matmul_int8(&job, 1, cols, X, m, pool);
+  }
 #if defined(EMBER_WITH_ONEDNN)
   const int n_threads = pool ? pool->n_threads() : 1;
   const bool bf16 = path == GemmPath::kBF16;

@@ -19,7 +19,8 @@ namespace model_util {
 // y (m x rows) = x (m x cols) W^T: matvec for one token, matmul for a batch.
 void linear(const Tensor& W, const float* x, int64_t m, float* y, ThreadPool* pool);
 // Several products of the same x (same column count, at most 8): y_j = x W_j^T. For one token one
-// parallel pass over all their rows (matvec_many); for a batch one matmul each.
+// parallel pass over all their rows (matvec_many); for a batch matmul_many (X quantized once on the
+// integer path).
 void linear_many(std::initializer_list<std::pair<const Tensor*, float*>> products, const float* x, int64_t m,
                  ThreadPool* pool);
 // Rows [r0, r0 + n) of a matrix, as a matrix.

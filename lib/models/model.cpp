@@ -90,14 +90,18 @@ void linear(const Tensor& W, const float* x, int64_t m, float* y, ThreadPool* po
 void linear_many(std::initializer_list<std::pair<const Tensor*, float*>> products, const float* x, int64_t m,
                  ThreadPool* pool) {
   constexpr size_t kMax = 8;
-  if (m != 1 || products.size() > kMax) {
+  if (products.size() > kMax) {
     for (const auto& [W, y] : products) linear(*W, x, m, y, pool);
     return;
   }
   MatvecJob jobs[kMax];
   int n = 0;
   for (const auto& [W, y] : products) jobs[n++] = {W->dtype, W->data, W->ne[1], y};
-  matvec_many(jobs, n, products.begin()->first->ne[0], x, pool);
+  if (m == 1) {
+    matvec_many(jobs, n, products.begin()->first->ne[0], x, pool);
+  } else {
+    matmul_many(jobs, n, products.begin()->first->ne[0], x, m, pool);
+  }
 }
 
 Tensor rows(const Tensor& m, int64_t r0, int64_t n) {

@@ -50,6 +50,11 @@ void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, 
 void matmul_strided(DType t, const void* W, size_t row_stride, int64_t rows, int64_t cols, const float* X, int64_t m,
                     float* Y, ThreadPool* pool = nullptr);
 
+// Several products of the same X (m x cols) at once: jobs[j].y (m x jobs[j].rows) = X W_j^T. On the
+// integer path X is quantized once for all of them and their rows share one parallel pass; else
+// one matmul each. At most 8 jobs share.
+void matmul_many(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X, int64_t m, ThreadPool* pool = nullptr);
+
 // How matmul (m >= 4) multiplies weights of type t (lib/kernels/matmul.cpp; chosen once per
 // process from the CPU and EMBER_GEMM, read once):
 // - kInt8: X quantized to 8 bits per 32-value block as decode does (the added error is
