@@ -86,9 +86,10 @@ void BM_Matvec(benchmark::State& state, DType file_type) {
 
 // Weights in the loaded model's layout too (packing them for the integer GEMM depends on it).
 void BM_Matmul(benchmark::State& state, DType file_type) {
-  const int64_t m = state.range(0), rows = state.range(1), cols = state.range(2);
-  const int threads = int(state.range(3));
   const DType t = preferred_weight_layout(file_type);
+  const int64_t bs = dtype_block_size(t);  // (K types: the whole superblocks of a 896-value row)
+  const int64_t m = state.range(0), rows = state.range(1), cols = state.range(2) / bs * bs;
+  const int threads = int(state.range(3));
   const auto& w = weights(t, rows, cols);
   std::vector<float> x(static_cast<size_t>(m * cols), 0.25f), y(static_cast<size_t>(m * rows));
   ThreadPool pool(threads);

@@ -146,6 +146,9 @@ void matmul_chunk_dots(const float* X, int64_t m, const float* Wc, int64_t n_row
 }
 #endif
 
+// Rows of whole blocks of the file type (a K type's 256 values, not just 32): what the packers read.
+bool int8_shape_ok(DType t, int64_t cols) { return cols % dtype_block_size(dtype_file_type(t)) == 0; }
+
 // The integer path for one or more products of the same X (whose weight types share a zero point):
 // X packed once (tiles of 12 rows), then the 16-row panels of every W in one parallel pass, each
 // thread packing a panel and running every tile against it.
@@ -205,7 +208,7 @@ GemmPath matmul_path(DType t) {
 void matmul_many(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X, int64_t m, ThreadPool* pool) {
   bool shared = m >= kMinRowsForGemm && n_jobs > 1 && n_jobs <= 8;
   for (int j = 0; shared && j < n_jobs; ++j)
-    shared = matmul_path(jobs[j].t) == GemmPath::kInt8 &&
+    shared = matmul_path(jobs[j].t) == GemmPath::kInt8 && int8_shape_ok(jobs[j].t, cols) &&
              detail::gemm_i8_zero_point(jobs[j].t) == detail::gemm_i8_zero_point(jobs[0].t);
   if (shared) return matmul_int8(jobs, n_jobs, cols, X, m, pool);
   for (int j = 0; j < n_jobs; ++j) {
@@ -230,7 +233,7 @@ void matmul_strided(DType t, const void* W, size_t row_stride, int64_t rows, int
     return;
   }
   const GemmPath path = matmul_path(t);
-  if (path == GemmPath::kInt8) {
+  if (path == GemmPath::kInt8 && int8_shape_ok(t, cols)) {
     const MatvecJob job{t, W, rows, Y, row_stride};
     return matmul_int8(&job, 1, cols, X, m, pool);
   }
