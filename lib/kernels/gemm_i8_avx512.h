@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include <array>
+#include <cstddef>
 #include <cstring>
 
 #include "ember/core/half.h"
@@ -152,8 +153,10 @@ inline void store_steps(const __m512i r[16], int first_step, int steps_per_block
 
 // The F16 scales of 16 rows, kPerRow (2 or 4) per row (row r's k-th at halves[kPerRow r + k]),
 // as F32 registers of 16 rows into the `field` of blocks 0..kPerRow-1.
+// The F16 scales of 16 rows, kPerRow (2 or 4) per row (row r's k-th at word kPerRow r + k of the
+// 64 words a:b), as F32 registers of 16 rows into the `field` of blocks 0..kPerRow-1.
 template <int kPerRow>
-inline void store_scales(const uint16_t* halves, size_t field, uint8_t* panel) {
+inline void store_scales(__m512i a, __m512i b, size_t field, uint8_t* panel) {
   static_assert(kPerRow == 2 || kPerRow == 4);
   // word p of output o: block kPerRow / 2 * o + p / 16, row p % 16
   alignas(64) static const auto idx = [] {
@@ -162,13 +165,27 @@ inline void store_scales(const uint16_t* halves, size_t field, uint8_t* panel) {
       for (int p = 0; p < 32; ++p) v[size_t(o)][size_t(p)] = uint16_t(kPerRow * (p % 16) + (kPerRow / 2) * o + p / 16);
     return v;
   }();
-  const __m512i a = _mm512_loadu_si512(halves), b = kPerRow == 4 ? _mm512_loadu_si512(halves + 32) : a;
   for (int o = 0; o < kPerRow / 2; ++o) {
     const __m512i words = _mm512_permutex2var_epi16(a, _mm512_load_si512(idx[size_t(o)].data()), b);
     uint8_t* block = panel + size_t(2 * o) * detail::kPanelBlockBytes + field;
     _mm512_store_ps(block, _mm512_cvtph_ps(_mm512_castsi512_si256(words)));
     _mm512_store_ps(block + detail::kPanelBlockBytes, _mm512_cvtph_ps(_mm512_extracti64x4_epi64(words, 1)));
   }
+}
+
+// A field of 8 (or 4) bytes from each of 16 rows (zeros past n_rows) as registers, built from
+// scalar loads: a wide load of small stores just made would stall on store forwarding.
+template <class T>
+inline T row_field(const uint8_t* W, size_t row_stride, int64_t n_rows, int r, size_t offset) {
+  T v = 0;
+  if (r < n_rows) std::memcpy(&v, W + size_t(r) * row_stride + offset, sizeof v);
+  return v;
+}
+inline void rows_u64(const uint8_t* W, size_t row_stride, int64_t n_rows, size_t offset, __m512i* a, __m512i* b) {
+  long long v[16];
+  for (int r = 0; r < 16; ++r) v[r] = (long long)row_field<uint64_t>(W, row_stride, n_rows, r, offset);
+  *a = _mm512_set_epi64(v[7], v[6], v[5], v[4], v[3], v[2], v[1], v[0]);
+  *b = _mm512_set_epi64(v[15], v[14], v[13], v[12], v[11], v[10], v[9], v[8]);
 }
 
 inline void store_zero_mins(int n_blocks, uint8_t* panel) {
@@ -183,40 +200,36 @@ template <class G>
 void pack_groups_x4(const uint8_t* W, size_t row_stride, int64_t n_rows, int64_t n_groups, uint8_t* panel) {
   const __m512i low = _mm512_set1_epi8(0x0F);
   for (int64_t g = 0; g < n_groups; ++g, panel += 4 * detail::kPanelBlockBytes) {
-    __m512i lo[16], hi[16];
-    uint16_t d[64] = {}, mins[64] = {};
-    for (int r = 0; r < 16; ++r) {
-      if (r >= n_rows) {
-        lo[r] = hi[r] = _mm512_setzero_si512();
-        continue;
-      }
-      const uint8_t* p = W + size_t(r) * row_stride + size_t(g) * G::kBytes;
-      // 16 rows side by side are more streams than the hardware prefetchers follow
-      _mm_prefetch(reinterpret_cast<const char*>(p + 8 * G::kBytes), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p + 8 * G::kBytes + 64), _MM_HINT_T0);
-      const __m512i v = _mm512_loadu_si512(p + G::kCodes);
-      lo[r] = _mm512_and_si512(v, low);
-      hi[r] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-      if constexpr (G::kFifthBit) {
-        uint64_t qh_lo, qh_hi;
-        std::memcpy(&qh_lo, p + G::kQh, 8);
-        std::memcpy(&qh_hi, p + G::kQh + 8, 8);
-        lo[r] = _mm512_or_si512(lo[r], _mm512_maskz_set1_epi8(qh_lo, 0x10));
-        hi[r] = _mm512_or_si512(hi[r], _mm512_maskz_set1_epi8(qh_hi, 0x10));
-      }
-      std::memcpy(d + 4 * r, p + G::kD, 8);
-      if constexpr (G::kMin) std::memcpy(mins + 4 * r, p + G::kM, 8);
-    }
-    store_scales<4>(d, detail::kPanelCodeBytes, panel);
+    const uint8_t* w = W + size_t(g) * G::kBytes;
+    __m512i a, b;
+    rows_u64(w, row_stride, n_rows, G::kD, &a, &b);
+    store_scales<4>(a, b, detail::kPanelCodeBytes, panel);
     if constexpr (G::kMin) {
-      store_scales<4>(mins, detail::kPanelCodeBytes + 4 * detail::kGemmNr, panel);
+      rows_u64(w, row_stride, n_rows, G::kM, &a, &b);
+      store_scales<4>(a, b, detail::kPanelCodeBytes + 4 * detail::kGemmNr, panel);
     } else {
       store_zero_mins(4, panel);
     }
-    transpose_16x16_epi32(lo);
-    transpose_16x16_epi32(hi);
-    store_steps(lo, 0, 4, panel);
-    store_steps(hi, 4, 4, panel);
+    for (int high = 0; high < 2; ++high) {  // low nibbles, then high: 16 registers each
+      __m512i c[16];
+      for (int r = 0; r < 16; ++r) {
+        if (r >= n_rows) {
+          c[r] = _mm512_setzero_si512();
+          continue;
+        }
+        const uint8_t* p = w + size_t(r) * row_stride;
+        if (!high) {  // 16 rows side by side are more streams than the hardware prefetchers follow
+          _mm_prefetch(reinterpret_cast<const char*>(p + 8 * G::kBytes), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(p + 8 * G::kBytes + 64), _MM_HINT_T0);
+        }
+        const __m512i v = _mm512_loadu_si512(p + G::kCodes);
+        c[r] = _mm512_and_si512(high ? _mm512_srli_epi16(v, 4) : v, low);
+        if constexpr (G::kFifthBit)
+          c[r] = _mm512_or_si512(c[r], _mm512_maskz_set1_epi8(row_field<uint64_t>(w, row_stride, n_rows, r, G::kQh + 8 * high), 0x10));
+      }
+      transpose_16x16_epi32(c);
+      store_steps(c, 4 * high, 4, panel);
+    }
   }
 }
 
@@ -224,28 +237,81 @@ void pack_groups_x4(const uint8_t* W, size_t row_stride, int64_t n_rows, int64_t
 inline void pack_groups_q8x2(const uint8_t* W, size_t row_stride, int64_t n_rows, int64_t n_groups, uint8_t* panel) {
   const __m512i flip = _mm512_set1_epi8(char(0x80));
   for (int64_t g = 0; g < n_groups; ++g, panel += 2 * detail::kPanelBlockBytes) {
+    const uint8_t* w = W + size_t(g) * GroupQ8x2::kBytes;
+    int d[16];
+    for (int r = 0; r < 16; ++r) d[r] = int(row_field<uint32_t>(w, row_stride, n_rows, r, GroupQ8x2::kD));
+    const __m512i halves = _mm512_set_epi32(d[15], d[14], d[13], d[12], d[11], d[10], d[9], d[8], d[7], d[6], d[5],
+                                            d[4], d[3], d[2], d[1], d[0]);
+    store_scales<2>(halves, halves, detail::kPanelCodeBytes, panel);
+    store_zero_mins(2, panel);
     __m512i c[16];
-    uint16_t d[32] = {};
     for (int r = 0; r < 16; ++r) {
       if (r >= n_rows) {
         c[r] = _mm512_setzero_si512();
         continue;
       }
-      const uint8_t* p = W + size_t(r) * row_stride + size_t(g) * GroupQ8x2::kBytes;
+      const uint8_t* p = w + size_t(r) * row_stride;
       _mm_prefetch(reinterpret_cast<const char*>(p + 8 * GroupQ8x2::kBytes), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(p + 8 * GroupQ8x2::kBytes + 64), _MM_HINT_T0);
       c[r] = _mm512_xor_si512(_mm512_loadu_si512(p + GroupQ8x2::kCodes), flip);
-      std::memcpy(d + 2 * r, p + GroupQ8x2::kD, 4);
     }
-    store_scales<2>(d, detail::kPanelCodeBytes, panel);
-    store_zero_mins(2, panel);
     transpose_16x16_epi32(c);
     store_steps(c, 0, 8, panel);
   }
 }
 
-// The load-time layouts' whole groups here; the blocks after them (the file's layout) and every
-// other type by the portable packer.
+// Q4_K / Q5_K superblocks in the file's layout. Pair p of sub-blocks (2p, 2p + 1) has its codes in
+// qs[32p, 32p + 32): sub-block 2p in the low nibbles, 2p + 1 in the high ones; Q5_K's fifth bit of
+// sub-block j's value l is bit j of qh[l]. A 64-byte half h of qs (pairs 2h, 2h + 1) gives two
+// registers per row: low nibbles (sub-blocks 4h, 4h + 2: dwords 0-7 and 8-15) and high (4h + 1,
+// 4h + 3); each is transposed across the 16 rows like the groups above.
+template <class B>
+void pack_superblocks_k(const uint8_t* W, size_t row_stride, int64_t n_rows, int64_t n_super, uint8_t* panel) {
+  constexpr bool kFifthBit = requires(B b) { b.qh; };
+  const __m512i low = _mm512_set1_epi8(0x0F);
+  for (int64_t sb = 0; sb < n_super; ++sb, panel += 8 * detail::kPanelBlockBytes) {
+    for (int r = 0; r < n_rows; ++r) {  // scales: d * sc and -dmin * m, as decode_block has them
+      B b;
+      std::memcpy(&b, W + size_t(r) * row_stride + size_t(sb) * sizeof(B), sizeof(B));
+      const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        k4_scale_min(j, b.scales, &sc, &m);
+        uint8_t* block = panel + size_t(j) * detail::kPanelBlockBytes + detail::kPanelCodeBytes;
+        const float dj = d * float(sc), mj = -(dmin * float(m));
+        std::memcpy(block + 4 * r, &dj, 4);
+        std::memcpy(block + 4 * detail::kGemmNr + 4 * r, &mj, 4);
+      }
+    }
+    for (int h = 0; h < 2; ++h)
+      for (int high = 0; high < 2; ++high) {
+        const int first = 4 * h + high;  // sub-blocks first and first + 2
+        __m512i c[16];
+        for (int r = 0; r < 16; ++r) {
+          if (r >= n_rows) {
+            c[r] = _mm512_setzero_si512();
+            continue;
+          }
+          const uint8_t* p = W + size_t(r) * row_stride + size_t(sb) * sizeof(B);
+          const __m512i v = _mm512_loadu_si512(p + offsetof(B, qs) + 64 * h);
+          c[r] = _mm512_and_si512(high ? _mm512_srli_epi16(v, 4) : v, low);
+          if constexpr (kFifthBit) {
+            const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + offsetof(B, qh))));
+            const __m512i bits = _mm512_inserti64x4(_mm512_set1_epi8(char(1 << first)), _mm256_set1_epi8(char(1 << (first + 2))), 1);
+            c[r] = _mm512_or_si512(c[r], _mm512_maskz_set1_epi8(_mm512_test_epi8_mask(qh, bits), 0x10));
+          }
+        }
+        transpose_16x16_epi32(c);
+        for (int j = 0; j < 16; ++j) {
+          const int block = first + 2 * (j / 8), step = j % 8;
+          _mm512_store_si512(panel + size_t(block) * detail::kPanelBlockBytes + step * detail::kGemmNr * 4, c[j]);
+        }
+      }
+  }
+}
+
+// The load-time layouts' whole groups and Q4_K/Q5_K here; the blocks after the groups (the file's
+// layout) and every other type by the portable packer.
 void gemm_i8_pack_panel_avx512(DType t, const void* W, size_t row_stride, int64_t n_rows, int64_t cols,
                                uint8_t* panel) {
   const auto* w = static_cast<const uint8_t*>(W);
@@ -271,6 +337,8 @@ void gemm_i8_pack_panel_avx512(DType t, const void* W, size_t row_stride, int64_
       values = groups * GroupQ8x2::kValues;
       bytes = size_t(groups) * GroupQ8x2::kBytes;
       break;
+    case DType::Q4_K: return pack_superblocks_k<BlockQ4_K>(w, row_stride, n_rows, cols / kQK_K, panel);
+    case DType::Q5_K: return pack_superblocks_k<BlockQ5_K>(w, row_stride, n_rows, cols / kQK_K, panel);
     default: return detail::gemm_i8_pack_panel(t, W, row_stride, n_rows, cols, panel);
   }
   if (values < cols)
