@@ -18,10 +18,12 @@ struct Case {
 TEST(Attention, MatchesReferenceForGroupedHeadsAndOddHeadSizes) {
   // Head sizes of whole registers and not; several key blocks (150 keys); a latent "head" of 576.
   // Prompts of many tokens go in tiles of 8 (a partial last one), from position 0 or after a cache,
-  // with tiles whose tokens end on both sides of a 64-key block boundary.
+  // with tiles whose tokens end on both sides of a 64-key block boundary. One token with heads
+  // longer than 8 registers: MLA's 576 with 16 heads, and 20 heads (two passes of 8, then 4 alone).
   const Case cases[] = {{4, 4, 16, 5, 5},    {8, 2, 40, 7, 7},      {14, 2, 64, 1, 33},   {16, 16, 128, 3, 19},
                         {6, 1, 97, 9, 9},    {14, 2, 64, 2, 150},   {16, 1, 576, 2, 70},  {14, 2, 64, 40, 150},
-                        {12, 2, 128, 70, 70}, {6, 1, 97, 21, 100}, {16, 1, 576, 13, 80}};
+                        {12, 2, 128, 70, 70}, {6, 1, 97, 21, 100}, {16, 1, 576, 13, 80}, {16, 1, 576, 1, 70},
+                        {20, 1, 160, 1, 40}};
   ThreadPool pool(2);
   test::EachIsa().run([&](Isa) {
     for (const Case& c : cases) {
