@@ -22,9 +22,11 @@ namespace {
 constexpr int64_t kBlock = 64;  // keys per block: 64 scores per head stay in L1
 constexpr int64_t kTileTokens = 8;
 
-// Folds a block's scores for one query row into its running max m, normalizer l and output acc.
-void online_softmax_step(const detail::KernelTable& kt, float* scores, int64_t n, float block_max, const float* v,
-                         int64_t v_stride, int64_t width, float* m, float* l, float* acc) {
+// Folds a block's maximum for one query row into its running max m (rescaling its normalizer l and
+// output acc if it grew) and turns its scores into probabilities, adding them to l. The value rows
+// are summed after, for all the heads that share them (weighted_rows_heads).
+void online_softmax_step(const detail::KernelTable& kt, float* scores, int64_t n, float block_max, int64_t width,
+                         float* m, float* l, float* acc) {
   if (block_max > *m) {  // new running max: rescale what has been accumulated so far
     const float correction = std::exp(*m - block_max);
     kt.scale(acc, correction, width);
@@ -32,7 +34,6 @@ void online_softmax_step(const detail::KernelTable& kt, float* scores, int64_t n
     *m = block_max;
   }
   *l += kt.exp_shift_sum(scores, n, *m);
-  kt.weighted_rows(scores, n, v, v_stride, width, acc);
 }
 
 void attention_tiled(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
@@ -73,10 +74,15 @@ void attention_tiled(const float* q, const float* k, const float* v, float* out,
         for (int64_t r = 0; r < n_rows; ++r)
           valid[size_t(r)] = std::clamp<int64_t>(std::min(s.n_kv, s.q_pos0 + t0 + r / group + 1) - j0, 0, nb);
         kt.block_scores(qs.data(), n_rows, keys_t.data(), hd, valid.data(), scores.data(), block_max.data());
-        for (int64_t r = 0; r < n_rows; ++r)
-          if (valid[size_t(r)] > 0)
-            online_softmax_step(kt, scores.data() + r * kBlock, valid[size_t(r)], block_max[size_t(r)],
-                                v + j0 * s.kv_stride + kvh * hd, s.kv_stride, hd, &m[size_t(r)], &l[size_t(r)], out_row(r));
+        for (int64_t r0 = 0; r0 < n_rows; r0 += group) {  // a token's heads: the same keys are valid
+          const int64_t nv = valid[size_t(r0)];
+          if (nv == 0) continue;
+          for (int64_t r = r0; r < r0 + group; ++r)
+            online_softmax_step(kt, scores.data() + r * kBlock, nv, block_max[size_t(r)], hd, &m[size_t(r)],
+                                &l[size_t(r)], out_row(r));
+          kt.weighted_rows_heads(scores.data() + r0 * kBlock, kBlock, group, nv, v + j0 * s.kv_stride + kvh * hd,
+                                 s.kv_stride, hd, out_row(r0), hd);
+        }
       }
       for (int64_t r = 0; r < n_rows; ++r)
         if (l[size_t(r)] > 0) kt.scale(out_row(r), 1.0f / l[size_t(r)], hd);
@@ -117,9 +123,9 @@ void attention(const float* q, const float* k, const float* v, float* out, const
         kt.key_scores(qg, group, kb, nb, s.kv_stride, hd, s.scale, scores.data(), kBlock);
         for (int64_t g = 0; g < group; ++g) {
           float* sg = scores.data() + g * kBlock;
-          online_softmax_step(kt, sg, nb, *std::max_element(sg, sg + nb), vb, s.kv_stride, hd, &m[size_t(g)],
-                              &l[size_t(g)], og + g * hd);
+          online_softmax_step(kt, sg, nb, *std::max_element(sg, sg + nb), hd, &m[size_t(g)], &l[size_t(g)], og + g * hd);
         }
+        kt.weighted_rows_heads(scores.data(), kBlock, group, nb, vb, s.kv_stride, hd, og, hd);
       }
       for (int64_t g = 0; g < group; ++g)
         if (l[size_t(g)] > 0) kt.scale(og + g * hd, 1.0f / l[size_t(g)], hd);
