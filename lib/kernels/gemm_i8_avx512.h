@@ -194,6 +194,14 @@ inline void store_zero_mins(int n_blocks, uint8_t* panel) {
                     _mm512_setzero_ps());
 }
 
+// Register r <- row_register(pointer to row r, r) for the 16 rows of a panel (zero past n_rows),
+// then transposed: register j holds dword j of every row.
+template <class F>
+inline void transposed_rows(const uint8_t* w, size_t row_stride, int64_t n_rows, __m512i c[16], F row_register) {
+  for (int r = 0; r < 16; ++r) c[r] = r < n_rows ? row_register(w + size_t(r) * row_stride, r) : _mm512_setzero_si512();
+  transpose_16x16_epi32(c);
+}
+
 // Group4<B> (Q4_0x4 ... Q5_1x4): a group's 64 code bytes, low nibbles (values 0-15 of its four
 // blocks: dword 4k + s is block k, step s) and high nibbles (values 16-31: steps 4 + s).
 template <class G>
@@ -212,22 +220,17 @@ void pack_groups_x4(const uint8_t* W, size_t row_stride, int64_t n_rows, int64_t
     }
     for (int high = 0; high < 2; ++high) {  // low nibbles, then high: 16 registers each
       __m512i c[16];
-      for (int r = 0; r < 16; ++r) {
-        if (r >= n_rows) {
-          c[r] = _mm512_setzero_si512();
-          continue;
-        }
-        const uint8_t* p = w + size_t(r) * row_stride;
+      transposed_rows(w, row_stride, n_rows, c, [&](const uint8_t* p, int r) {
         if (!high) {  // 16 rows side by side are more streams than the hardware prefetchers follow
           _mm_prefetch(reinterpret_cast<const char*>(p + 8 * G::kBytes), _MM_HINT_T0);
           _mm_prefetch(reinterpret_cast<const char*>(p + 8 * G::kBytes + 64), _MM_HINT_T0);
         }
         const __m512i v = _mm512_loadu_si512(p + G::kCodes);
-        c[r] = _mm512_and_si512(high ? _mm512_srli_epi16(v, 4) : v, low);
+        __m512i x = _mm512_and_si512(high ? _mm512_srli_epi16(v, 4) : v, low);
         if constexpr (G::kFifthBit)
-          c[r] = _mm512_or_si512(c[r], _mm512_maskz_set1_epi8(row_field<uint64_t>(w, row_stride, n_rows, r, G::kQh + 8 * high), 0x10));
-      }
-      transpose_16x16_epi32(c);
+          x = _mm512_or_si512(x, _mm512_maskz_set1_epi8(row_field<uint64_t>(w, row_stride, n_rows, r, G::kQh + 8 * high), 0x10));
+        return x;
+      });
       store_steps(c, 4 * high, 4, panel);
     }
   }
@@ -245,17 +248,11 @@ inline void pack_groups_q8x2(const uint8_t* W, size_t row_stride, int64_t n_rows
     store_scales<2>(halves, halves, detail::kPanelCodeBytes, panel);
     store_zero_mins(2, panel);
     __m512i c[16];
-    for (int r = 0; r < 16; ++r) {
-      if (r >= n_rows) {
-        c[r] = _mm512_setzero_si512();
-        continue;
-      }
-      const uint8_t* p = w + size_t(r) * row_stride;
+    transposed_rows(w, row_stride, n_rows, c, [&](const uint8_t* p, int) {
       _mm_prefetch(reinterpret_cast<const char*>(p + 8 * GroupQ8x2::kBytes), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(p + 8 * GroupQ8x2::kBytes + 64), _MM_HINT_T0);
-      c[r] = _mm512_xor_si512(_mm512_loadu_si512(p + GroupQ8x2::kCodes), flip);
-    }
-    transpose_16x16_epi32(c);
+      return _mm512_xor_si512(_mm512_loadu_si512(p + GroupQ8x2::kCodes), flip);
+    });
     store_steps(c, 0, 8, panel);
   }
 }
@@ -287,21 +284,16 @@ void pack_superblocks_k(const uint8_t* W, size_t row_stride, int64_t n_rows, int
       for (int high = 0; high < 2; ++high) {
         const int first = 4 * h + high;  // sub-blocks first and first + 2
         __m512i c[16];
-        for (int r = 0; r < 16; ++r) {
-          if (r >= n_rows) {
-            c[r] = _mm512_setzero_si512();
-            continue;
-          }
-          const uint8_t* p = W + size_t(r) * row_stride + size_t(sb) * sizeof(B);
+        transposed_rows(W + size_t(sb) * sizeof(B), row_stride, n_rows, c, [&](const uint8_t* p, int) {
           const __m512i v = _mm512_loadu_si512(p + offsetof(B, qs) + 64 * h);
-          c[r] = _mm512_and_si512(high ? _mm512_srli_epi16(v, 4) : v, low);
+          __m512i x = _mm512_and_si512(high ? _mm512_srli_epi16(v, 4) : v, low);
           if constexpr (kFifthBit) {
             const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + offsetof(B, qh))));
             const __m512i bits = _mm512_inserti64x4(_mm512_set1_epi8(char(1 << first)), _mm256_set1_epi8(char(1 << (first + 2))), 1);
-            c[r] = _mm512_or_si512(c[r], _mm512_maskz_set1_epi8(_mm512_test_epi8_mask(qh, bits), 0x10));
+            x = _mm512_or_si512(x, _mm512_maskz_set1_epi8(_mm512_test_epi8_mask(qh, bits), 0x10));
           }
-        }
-        transpose_16x16_epi32(c);
+          return x;
+        });
         for (int j = 0; j < 16; ++j) {
           const int block = first + 2 * (j / 8), step = j % 8;
           _mm512_store_si512(panel + size_t(block) * detail::kPanelBlockBytes + step * detail::kGemmNr * 4, c[j]);

@@ -88,10 +88,8 @@ struct KernelTable {
   // row_max[g] = the largest of row g's first valid[g] scores (-inf for none).
   void (*block_scores)(const float* q, int64_t n_q, const float* kt, int64_t n, const int64_t* valid, float* out,
                        float* row_max);
-  // acc[0..width) += sum_j p[j] rows[j * stride + 0..width)
-  void (*weighted_rows)(const float* p, int64_t n, const float* rows, int64_t stride, int64_t width, float* acc);
-  // The same for n_heads rows of p (p_stride apart) into n_heads rows of acc (acc_stride apart),
-  // each identical to weighted_rows' result: the heads sharing a block of value rows.
+  // acc[h * acc_stride + 0..width) += sum_j p[h * p_stride + j] rows[j * stride + 0..width) for
+  // h < n_heads: the heads sharing a block of value rows.
   void (*weighted_rows_heads)(const float* p, int64_t p_stride, int64_t n_heads, int64_t n, const float* rows,
                               int64_t stride, int64_t width, float* acc, int64_t acc_stride);
   // Runs `iters` rounds of independent register-only FMAs; returns the FLOPs done (2 per lane

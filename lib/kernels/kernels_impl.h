@@ -584,7 +584,6 @@ detail::KernelTable make_kernel_table(Isa isa) {
   t.softmax = softmax<A>;
   t.swiglu = swiglu<A>;
   t.exp_shift_sum = exp_shift_sum<A>;
-  t.weighted_rows = weighted_rows<A>;
   t.weighted_rows_heads = weighted_rows_heads<A>;
   t.key_scores = key_scores<A>;
   t.transpose_keys = transpose_keys;

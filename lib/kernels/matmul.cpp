@@ -164,32 +164,37 @@ void matmul_int8(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X
   constexpr int kMaxJobs = 8;
   int64_t first_panel[kMaxJobs + 1] = {0};
   for (int j = 0; j < n_jobs; ++j) first_panel[j + 1] = first_panel[j] + (jobs[j].rows + kGemmNr - 1) / kGemmNr;
-  auto job_of = [&](int64_t p) {
+  struct Panel {
+    const MatvecJob* job;
+    const char* rows;  // its first row
+    size_t stride;
+    int64_t r0, n;
+  };
+  auto panel_at = [&](int64_t p) {
     int j = 0;
     while (p >= first_panel[j + 1]) ++j;
-    return j;
+    const MatvecJob& job = jobs[j];
+    const size_t stride = job.row_stride ? job.row_stride : row_bytes(job.t, cols);
+    const int64_t r0 = (p - first_panel[j]) * kGemmNr;
+    return Panel{&job, static_cast<const char*>(job.W) + size_t(r0) * stride, stride, r0,
+                 std::min<int64_t>(kGemmNr, job.rows - r0)};
   };
   // The packer reads a panel's 16 rows side by side, more streams than the hardware prefetchers
   // follow from DRAM: the next panel's bytes are requested into L2 while this one is multiplied.
-  auto prefetch_panel = [&](int64_t p) {
-    const MatvecJob& job = jobs[job_of(p)];
-    const size_t stride = job.row_stride ? job.row_stride : row_bytes(job.t, cols), rb = row_bytes(job.t, cols);
-    const int64_t r0 = (p - first_panel[job_of(p)]) * kGemmNr, n = std::min<int64_t>(kGemmNr, job.rows - r0);
-    for (int64_t r = 0; r < n; ++r)
-      for (size_t off = 0; off < rb; off += 64) __builtin_prefetch(static_cast<const char*>(job.W) + size_t(r0 + r) * stride + off, 0, 2);
+  auto prefetch = [&](const Panel& next) {
+    const size_t rb = row_bytes(next.job->t, cols);
+    for (int64_t r = 0; r < next.n; ++r)
+      for (size_t off = 0; off < rb; off += 64) __builtin_prefetch(next.rows + size_t(r) * next.stride + off, 0, 2);
   };
   parallel_for(pool, first_panel[n_jobs], 1, [&](int64_t p0, int64_t p1) {
     thread_local AlignedBuffer panel;
     if (panel.size() < gemm_i8_panel_bytes(cols)) panel.reset(gemm_i8_panel_bytes(cols));
     for (int64_t p = p0; p < p1; ++p) {
-      const int j = job_of(p);
-      const MatvecJob& job = jobs[j];
-      const size_t stride = job.row_stride ? job.row_stride : row_bytes(job.t, cols);
-      const int64_t r0 = (p - first_panel[j]) * kGemmNr, n = std::min<int64_t>(kGemmNr, job.rows - r0);
-      if (p + 1 < p1) prefetch_panel(p + 1);
-      kt.gemm_i8_pack_panel(job.t, static_cast<const char*>(job.W) + size_t(r0) * stride, stride, n, cols,
-                            panel.as<uint8_t>());
-      kt.gemm_i8[gemm_i8_has_min(job.t) ? 1 : 0](panel.as<uint8_t>(), a, m, n_blocks, job.y + r0, job.rows, int(n));
+      const Panel at = panel_at(p);
+      const MatvecJob& job = *at.job;
+      if (p + 1 < p1) prefetch(panel_at(p + 1));
+      kt.gemm_i8_pack_panel(job.t, at.rows, at.stride, at.n, cols, panel.as<uint8_t>());
+      kt.gemm_i8[gemm_i8_has_min(job.t) ? 1 : 0](panel.as<uint8_t>(), a, m, n_blocks, job.y + at.r0, job.rows, int(at.n));
     }
   });
 }
