@@ -633,7 +633,8 @@ void qdot_k_rows(const uint8_t* const* rows, const typename K::Act* a, int64_t n
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     for (int r = 0; r < kRows; ++r) {
       const uint8_t* p = rows[r] + i * kBytes;
-      for (int o = 0; o < kBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + o), _MM_HINT_T0);
+      // Into L2 only, as qdot_rows does (measured: 1.5B / DeepSeek Q4_K, one thread, 0-5% faster).
+      for (int o = 0; o < kBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + o), _MM_HINT_T2);
       K::block(p, a[i], acc[r], off[r]);
     }
   }
