@@ -6,14 +6,21 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <map>
+#include <string>
 #include <random>
 #include <vector>
 
 #include "ember/core/quantize.h"
+#include "ember/core/tensor.h"
 #include "ember/kernels/isa.h"
 #include "ember/kernels/kernels.h"
 #include "ember/kernels/probe.h"
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 using namespace ember;
 
@@ -60,6 +67,54 @@ const std::vector<uint8_t>& weights(DType t, int64_t rows, int64_t cols) {
     }
   }
   return w;
+}
+
+// A decode step's weight products for every layer of Qwen2.5-0.5B (896 wide) or 1.5B (1536): Q/K/V
+// in one matvec_many, O, gate/up in one, down; every layer's matrices at their own addresses, so the
+// stack streams from memory as a model's does. A matrix streamed alone (BM_Matvec) hides what the
+// sequence shows: short matrices back to back, and down's long rows, whose 8-bit activations
+// (22 KiB for 8960 values) must stay in L1 while the weights stream past them.
+void BM_DecodeLayers(benchmark::State& state, DType file_type) {
+  const int64_t H = state.range(0);
+  const int threads = int(state.range(1));
+  const bool wide = H == 1536;
+  const int64_t I = wide ? 8960 : 4864, KV = wide ? 256 : 128, L = wide ? 28 : 24;
+  const DType t = preferred_weight_layout(file_type);
+  const std::pair<int64_t, int64_t> shapes[] = {{H, H}, {KV, H}, {KV, H}, {H, H}, {I, H}, {I, H}, {H, I}};
+  size_t layer_bytes = 0;
+  for (auto [rows, cols] : shapes) layer_bytes += row_bytes(t, cols) * size_t(rows);
+  AlignedBuffer stack(layer_bytes * size_t(L));
+#if defined(MADV_HUGEPAGE)
+  ::madvise(stack.data(), stack.size(), MADV_HUGEPAGE);  // as the loader asks for its copies
+#endif
+  const uint8_t* w[7][28];
+  for (int64_t l = 0; l < L; ++l) {
+    uint8_t* at = stack.as<uint8_t>() + size_t(l) * layer_bytes;
+    for (int m = 0; m < 7; ++m) {
+      const auto& src = weights(t, shapes[m].first, shapes[m].second);
+      std::memcpy(at, src.data(), src.size());
+      w[m][l] = at;
+      at += src.size();
+    }
+  }
+  const size_t n = static_cast<size_t>(I);
+  std::vector<float> x(n, 0.5f), a(n), b(n), c(n);
+  ThreadPool pool(threads);
+  for (auto _ : state) {
+    for (int64_t l = 0; l < L; ++l) {
+      const MatvecJob qkv[3] = {{t, w[0][l], H, a.data()}, {t, w[1][l], KV, b.data()}, {t, w[2][l], KV, c.data()}};
+      matvec_many(qkv, 3, H, x.data(), &pool);
+      matvec(t, w[3][l], H, H, x.data(), a.data(), &pool);
+      const MatvecJob gate_up[2] = {{t, w[4][l], I, a.data()}, {t, w[5][l], I, b.data()}};
+      matvec_many(gate_up, 2, H, x.data(), &pool);
+      matvec(t, w[6][l], H, I, x.data(), c.data(), &pool);
+    }
+    benchmark::DoNotOptimize(c.data());
+  }
+  const double bytes = double(stack.size()) * double(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
+  state.counters["of_bandwidth"] = benchmark::Counter(bytes / limits().bandwidth[threads], benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(dtype_name(t)) + " " + std::to_string(L) + " layers");
 }
 
 // Weights in the layout a loaded model would have them in (preferred_weight_layout: Q4_0 becomes
@@ -127,6 +182,12 @@ void matmul_shapes(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
+void decode_layer_shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t width : {896, 1536})
+    for (int threads : {1, 2}) b->Args({width, threads});
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
 }  // namespace
 
 #define EMBER_MATVEC(T) BENCHMARK_CAPTURE(BM_Matvec, T, DType::T)->Apply(matvec_shapes);
@@ -143,6 +204,10 @@ EMBER_MATVEC(Q3_K)
 EMBER_MATVEC(Q4_K)
 EMBER_MATVEC(Q5_K)
 EMBER_MATVEC(Q6_K)
+BENCHMARK_CAPTURE(BM_DecodeLayers, Q8_0, DType::Q8_0)->Apply(decode_layer_shapes);
+BENCHMARK_CAPTURE(BM_DecodeLayers, Q4_0, DType::Q4_0)->Apply(decode_layer_shapes);
+// (K types: 1536 only; 256-value blocks do not divide 896)
+BENCHMARK_CAPTURE(BM_DecodeLayers, Q4_K, DType::Q4_K)->Args({1536, 1})->Args({1536, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Matmul, F32, DType::F32)->Apply(matmul_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, Q4_0, DType::Q4_0)->Apply(matmul_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, Q8_0, DType::Q8_0)->Apply(matmul_shapes);
