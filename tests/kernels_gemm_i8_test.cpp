@@ -47,7 +47,8 @@ float panel_value(const uint8_t* panel, int64_t b, int r, int j, int zero_point)
 class GemmI8ByType : public ::testing::TestWithParam<DType> {};
 
 // The panel holds the rows' values exactly (w = d (u - z) + m), zero past the last row; every
-// ISA's packer writes the portable packer's bytes.
+// ISA's packer writes the portable packer's bytes (Q8_0's codes with the sign bit flipped where the
+// table multiplies signed codes: gemm_i8_neon.h).
 TEST_P(GemmI8ByType, PanelsHoldTheRows) {
   const DType t = GetParam();
   const int z = detail::gemm_i8_zero_point(t);
@@ -70,10 +71,15 @@ TEST_P(GemmI8ByType, PanelsHoldTheRows) {
         }
       }
       test::EachIsa().run([&](Isa) {
+        const detail::KernelTable& kt = detail::active_kernels();
+        std::vector<uint8_t> expect = want;
+        if (kt.gemm_i8_signed_codes && z == 128)
+          for (int64_t b = 0; b < cols / 32; ++b)
+            for (size_t i = 0; i < detail::kPanelCodeBytes; ++i) expect[size_t(b) * detail::kPanelBlockBytes + i] ^= 0x80;
         AlignedBuffer got(detail::gemm_i8_panel_bytes(cols));
         std::memset(got.data(), 0xA5, got.size());
-        detail::active_kernels().gemm_i8_pack_panel(t, w.data(), rb, rows, cols, got.as<uint8_t>());
-        EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size()), 0) << "cols=" << cols << " rows=" << rows;
+        kt.gemm_i8_pack_panel(t, w.data(), rb, rows, cols, got.as<uint8_t>());
+        EXPECT_EQ(std::memcmp(got.data(), expect.data(), expect.size()), 0) << "cols=" << cols << " rows=" << rows;
       });
     }
   }
@@ -101,8 +107,8 @@ TEST(GemmI8, ActivationPacksMatchScalar) {
   }
 }
 
-// Every ISA's panel product against the scalar reference on packs of random data: tiles of 1-12
-// rows and more, partial panels, with and without mins.
+// Every ISA's packs and panel product against the scalar ones on random data: tiles of 1-12 rows
+// and more, partial panels, with and without mins.
 TEST(GemmI8, PanelProductsMatchScalar) {
   const DType types[] = {DType::Q8_0, DType::Q4_1};  // zero point 128; a min
   for (DType t : types) {
@@ -121,8 +127,14 @@ TEST(GemmI8, PanelProductsMatchScalar) {
           std::vector<float> want(size_t(m * ldy), -7.0f);
           detail::scalar_kernels().gemm_i8[has_min](panel.as<uint8_t>(), act.data(), m, k / 32, want.data(), ldy, n);
           test::EachIsa().run([&](Isa) {
+            const detail::KernelTable& kt = detail::active_kernels();
+            AlignedBuffer own_panel(detail::gemm_i8_panel_bytes(k));
+            kt.gemm_i8_pack_panel(t, w.data(), row_bytes(t, k), n, k, own_panel.as<uint8_t>());
+            std::vector<uint8_t> own_act(act.size());
+            kt.gemm_i8_pack_act(x.data(), m, k, detail::gemm_i8_zero_point(t), 0, (m + kGemmMr - 1) / kGemmMr,
+                                own_act.data());
             std::vector<float> got(size_t(m * ldy), -7.0f);
-            detail::active_kernels().gemm_i8[has_min](panel.as<uint8_t>(), act.data(), m, k / 32, got.data(), ldy, n);
+            kt.gemm_i8[has_min](own_panel.as<uint8_t>(), own_act.data(), m, k / 32, got.data(), ldy, n);
             for (int64_t i = 0; i < m; ++i)
               for (int64_t j = 0; j < ldy; ++j) {
                 const float a = got[size_t(i * ldy + j)], b = want[size_t(i * ldy + j)];

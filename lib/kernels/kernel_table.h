@@ -68,7 +68,9 @@ struct KernelTable {
   ActQuantFn quantize_act[kNumActFormats];     // indexed by ActFormat
   // Prefill's integer GEMM (gemm_i8.h): activation packing, and the panel product for weight types
   // without and with a min (index: gemm_i8_has_min). Every table has them; matmul uses them where
-  // matmul_path() says so.
+  // matmul_path() says so. A table's packers and products go together: the NEON dot-product table
+  // stores Q8_0's codes signed (gemm_i8_neon.h), gemm_i8_signed_codes.
+  bool gemm_i8_signed_codes;
   GemmI8PackActFn gemm_i8_pack_act;
   GemmI8PackPanelFn gemm_i8_pack_panel;
   GemmI8PanelFn gemm_i8[2];

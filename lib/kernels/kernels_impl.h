@@ -574,6 +574,7 @@ detail::KernelTable make_kernel_table(Isa isa) {
   add_repacked<A, DType::Q3_Kx16, BlockQ3_K, kQK_K, qdot_q3_k<A>, ActFormat::kQ8x256>(t);
   t.quantize_act[int(ActFormat::kQ8x32)] = quantize_act_32;
   t.quantize_act[int(ActFormat::kQ8x256)] = quantize_act_256;
+  t.gemm_i8_signed_codes = false;
   t.gemm_i8_pack_act = gemm_i8_pack_act;
   t.gemm_i8_pack_panel = detail::gemm_i8_pack_panel;
   t.gemm_i8[0] = t.gemm_i8[1] = gemm_i8_panel_ref;

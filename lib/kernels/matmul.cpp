@@ -2,16 +2,17 @@
 // (matmul_path()):
 //
 // - kInt8 (gemm_i8.h): block-quantized weights whose blocks are 32 values with one scale (Q4_0,
-//   Q5_0, Q8_0, Q4_1, Q5_1 and Q4_K/Q5_K's sub-blocks), on AVX-512 VNNI CPUs without AMX: X is
-//   quantized to 8 bits per block as decode does, and integer dot products meet the weights' codes
-//   directly, packed 16 rows at a time. Twice the multiply-adds per instruction of the BF16 dot
-//   product, and no decoded copy of the weights.
+//   Q5_0, Q8_0, Q4_1, Q5_1 and Q4_K/Q5_K's sub-blocks), on AVX-512 VNNI CPUs without AMX and on
+//   ARM cores with sdot: X is quantized to 8 bits per block as decode does, and integer dot
+//   products meet the weights' codes directly, packed 16 rows at a time. Twice the multiply-adds
+//   per instruction of the BF16 dot product (four times an F32 FMA's on ARM), and no decoded copy
+//   of the weights.
 // - kBF16: other block-quantized and BF16 weights where the CPU multiplies BF16 natively
 //   (AVX512-BF16: twice the F32 FMA rate; AMX-BF16: many times it, so AMX machines take this path
 //   for every quantized type): a chunk of rows is decoded to BF16 at a time and goes to oneDNN's
 //   matmul with X rounded to BF16 too, accumulating in F32: at most 2^-8 of sum |x_i w_i|.
-// - kF32: F32 and F16 weights (as their decode does), every type without oneDNN or AVX-512, or
-//   with EMBER_GEMM=f32: chunks decoded to F32, oneDNN's F32 matmul (or our dot kernels).
+// - kF32: F32 and F16 weights (as their decode does), every other type without oneDNN or
+//   AVX-512, or with EMBER_GEMM=f32: chunks decoded to F32, oneDNN's F32 matmul (or our dot kernels).
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -212,7 +213,12 @@ GemmPath matmul_path(DType t) {
     if (env && std::strcmp(env, "bf16") == 0) return Mode::kBF16;
     return Mode::kAuto;
   }();
-  if (mode == Mode::kF32 || active_isa() != Isa::kAvx512) return GemmPath::kF32;
+  if (mode == Mode::kF32) return GemmPath::kF32;
+  // ARM cores with sdot: the integer GEMM (gemm_i8_neon.h), four times the multiply-adds per
+  // instruction of F32 FMAs (there is no oneDNN in the ARM build).
+  if (active_isa() == Isa::kNeonDotprod)
+    return mode == Mode::kAuto && detail::gemm_i8_supports(t) ? GemmPath::kInt8 : GemmPath::kF32;
+  if (active_isa() != Isa::kAvx512) return GemmPath::kF32;
   const CpuFeatures f = cpu_features();
 #if defined(EMBER_WITH_ONEDNN)
   const bool bf16 = (f.avx512bf16 || f.amx_bf16) && (dtype_is_quantized(t) || t == DType::BF16);

@@ -59,7 +59,8 @@ void matmul_many(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X
 // process from the CPU and EMBER_GEMM, read once):
 // - kInt8: X quantized to 8 bits per 32-value block as decode does (the added error is
 //   ref::int8_activation_error_bound), integer dot products with the weights' codes. Block types of
-//   32-value scales and Q4_K/Q5_K, on AVX-512 VNNI CPUs without AMX, unless EMBER_GEMM is f32/bf16.
+//   32-value scales and Q4_K/Q5_K, on AVX-512 VNNI CPUs without AMX and on ARM cores with sdot
+//   (the neon-dotprod kernels), unless EMBER_GEMM is f32/bf16.
 // - kBF16: X and the weights rounded to BF16, F32 accumulation (added error at most
 //   2^-8 sum_i |w_i x_i|): other quantized and BF16 weights, with oneDNN, on CPUs that multiply
 //   BF16 natively (AVX512-BF16, AMX), while the AVX-512 kernels are active, unless EMBER_GEMM=f32.
