@@ -18,6 +18,7 @@
 #include <arm_neon.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/gemm_i8.h"
 #include "kernels/gemm_i8_impl.h"
@@ -42,6 +43,15 @@ void gemm_i8_pack_panel_neon(DType t, const void* W, size_t row_stride, int64_t 
   }
 }
 
+// f(lane) for lanes 0-3 as compile-time constants (the by-element intrinsics take immediates).
+template <class F>
+inline void each_lane(F&& f) {
+  f(std::integral_constant<int, 0>{});
+  f(std::integral_constant<int, 1>{});
+  f(std::integral_constant<int, 2>{});
+  f(std::integral_constant<int, 3>{});
+}
+
 // Activation rows [i0, i0 + 4) of a tile (rows past the tile's end hold zero codes and are not
 // stored: `rows` of them are) against panel rows [j0, j0 + 8) (`cols` of them stored).
 template <bool kMin>
@@ -54,48 +64,31 @@ void gemm_i8_rows_neon(const uint8_t* panel, const uint8_t* tile, int i0, int64_
     const uint8_t* a = tile + size_t(b) * detail::kActBlockBytes;
     int32x4_t isum[4][2];
     const int32x4_t init = vld1q_s32(reinterpret_cast<const int32_t*>(a + detail::kActInit) + i0);
-    isum[0][0] = isum[0][1] = vdupq_laneq_s32(init, 0);
-    isum[1][0] = isum[1][1] = vdupq_laneq_s32(init, 1);
-    isum[2][0] = isum[2][1] = vdupq_laneq_s32(init, 2);
-    isum[3][0] = isum[3][1] = vdupq_laneq_s32(init, 3);
+    each_lane([&](auto r) { isum[r][0] = isum[r][1] = vdupq_laneq_s32(init, decltype(r)::value); });
     for (int s = 0; s < detail::kGemmSteps; ++s) {
       const int8x16_t w0 = vld1q_s8(reinterpret_cast<const int8_t*>(w) + (s * detail::kGemmNr + j0) * 4);
       const int8x16_t w1 = vld1q_s8(reinterpret_cast<const int8_t*>(w) + (s * detail::kGemmNr + j0 + 4) * 4);
       const int8x16_t x = vld1q_s8(reinterpret_cast<const int8_t*>(a) + (s * detail::kGemmMr + i0) * 4);
-      isum[0][0] = vdotq_laneq_s32(isum[0][0], w0, x, 0);
-      isum[0][1] = vdotq_laneq_s32(isum[0][1], w1, x, 0);
-      isum[1][0] = vdotq_laneq_s32(isum[1][0], w0, x, 1);
-      isum[1][1] = vdotq_laneq_s32(isum[1][1], w1, x, 1);
-      isum[2][0] = vdotq_laneq_s32(isum[2][0], w0, x, 2);
-      isum[2][1] = vdotq_laneq_s32(isum[2][1], w1, x, 2);
-      isum[3][0] = vdotq_laneq_s32(isum[3][0], w0, x, 3);
-      isum[3][1] = vdotq_laneq_s32(isum[3][1], w1, x, 3);
+      each_lane([&](auto r) {  // activation row r's 4 codes (lane r of x) against 8 weight rows
+        isum[r][0] = vdotq_laneq_s32(isum[r][0], w0, x, decltype(r)::value);
+        isum[r][1] = vdotq_laneq_s32(isum[r][1], w1, x, decltype(r)::value);
+      });
     }
     const float* dw = reinterpret_cast<const float*>(w + detail::kPanelCodeBytes) + j0;
     const float32x4_t dw0 = vld1q_f32(dw), dw1 = vld1q_f32(dw + 4);
     const float32x4_t da = vld1q_f32(reinterpret_cast<const float*>(a + detail::kActD) + i0);
+    const float* mw = reinterpret_cast<const float*>(w + detail::kPanelCodeBytes + 4 * detail::kGemmNr) + j0;
+    const float32x4_t ds = vld1q_f32(reinterpret_cast<const float*>(a + detail::kActDsum) + i0);
     // acc += float(sum) * (d_w d_a) [+ m_w (d_a sum_j a_j)]: the reference's order.
-    auto step = [&](int r, float32x4_t dr) {
+    each_lane([&](auto r) {
+      const float32x4_t dr = vdupq_laneq_f32(da, decltype(r)::value);
       acc[r][0] = vfmaq_f32(acc[r][0], vcvtq_f32_s32(isum[r][0]), vmulq_f32(dw0, dr));
       acc[r][1] = vfmaq_f32(acc[r][1], vcvtq_f32_s32(isum[r][1]), vmulq_f32(dw1, dr));
-    };
-    step(0, vdupq_laneq_f32(da, 0));
-    step(1, vdupq_laneq_f32(da, 1));
-    step(2, vdupq_laneq_f32(da, 2));
-    step(3, vdupq_laneq_f32(da, 3));
-    if constexpr (kMin) {
-      const float* mw = reinterpret_cast<const float*>(w + detail::kPanelCodeBytes + 4 * detail::kGemmNr) + j0;
-      const float32x4_t m0 = vld1q_f32(mw), m1 = vld1q_f32(mw + 4);
-      const float32x4_t ds = vld1q_f32(reinterpret_cast<const float*>(a + detail::kActDsum) + i0);
-      acc[0][0] = vfmaq_laneq_f32(acc[0][0], m0, ds, 0);
-      acc[0][1] = vfmaq_laneq_f32(acc[0][1], m1, ds, 0);
-      acc[1][0] = vfmaq_laneq_f32(acc[1][0], m0, ds, 1);
-      acc[1][1] = vfmaq_laneq_f32(acc[1][1], m1, ds, 1);
-      acc[2][0] = vfmaq_laneq_f32(acc[2][0], m0, ds, 2);
-      acc[2][1] = vfmaq_laneq_f32(acc[2][1], m1, ds, 2);
-      acc[3][0] = vfmaq_laneq_f32(acc[3][0], m0, ds, 3);
-      acc[3][1] = vfmaq_laneq_f32(acc[3][1], m1, ds, 3);
-    }
+      if constexpr (kMin) {
+        acc[r][0] = vfmaq_laneq_f32(acc[r][0], vld1q_f32(mw), ds, decltype(r)::value);
+        acc[r][1] = vfmaq_laneq_f32(acc[r][1], vld1q_f32(mw + 4), ds, decltype(r)::value);
+      }
+    });
   }
   for (int r = 0; r < rows; ++r) {
     float out[8];

@@ -68,8 +68,8 @@ struct KernelTable {
   ActQuantFn quantize_act[kNumActFormats];     // indexed by ActFormat
   // Prefill's integer GEMM (gemm_i8.h): activation packing, and the panel product for weight types
   // without and with a min (index: gemm_i8_has_min). Every table has them; matmul uses them where
-  // matmul_path() says so. A table's packers and products go together: the NEON dot-product table
-  // stores Q8_0's codes signed (gemm_i8_neon.h), gemm_i8_signed_codes.
+  // matmul_path() says so. A table's packers and products go together. gemm_i8_signed_codes: its
+  // panels hold Q8_0's codes as w, not w + 128 (the NEON dot-product table's: gemm_i8_neon.h).
   bool gemm_i8_signed_codes;
   GemmI8PackActFn gemm_i8_pack_act;
   GemmI8PackPanelFn gemm_i8_pack_panel;

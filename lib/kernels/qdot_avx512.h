@@ -15,8 +15,8 @@
 // Decode streams weights from memory, and one core alone does not keep enough cache-line requests
 // in flight to saturate it while it also computes. So rows go two at a time from two distant parts
 // of the matrix (two hardware-prefetch streams, shared activation loads), each stream also
-// prefetched in software a few kilobytes ahead (measured: 1 thread, 151936x896 Q4_0: 55% of read
-// bandwidth one row at a time, ~85% this way).
+// prefetched in software a few kilobytes ahead, into L2 (measured: 1 thread, 151936x896 Q4_0: 55%
+// of read bandwidth one row at a time, ~85% this way).
 #pragma once
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__AVX512VBMI__) && defined(__GFNI__)
@@ -298,12 +298,13 @@ void qdot_rows(const uint8_t* const* rows, const typename F::Act* a, int64_t n, 
       // Every line of the group kPrefetch bytes ahead, requested into L2 only (_MM_HINT_T2):
       // the activations stay in L1 (down's 8960 values make 22 KiB of them, which the weight
       // lines evicted when they were requested into L1 as well), and the loads then find the
-      // weights in L2. Measured, one thread, 1.5B shapes (Q4_0x4, Q8_0x2): 22-23 -> 27-28 GB/s
-      // over a layer's products, down 17 -> 28. Groups are 68-96 bytes: the lines of the first
-      // and the last byte are every line the group touches, except where a group can span three
-      // lines (Q5_0x4's 88 bytes): then the middle line too.
+      // weights in L2. Measured, one thread, a 1.5B layer stack's products (BM_DecodeLayers):
+      // Q8_0x2 22 -> 28 GB/s, Q4_0x4 22 -> 24; down alone 17 -> 28. Groups are 68-96 bytes:
+      // the lines of the first and the last byte are every line the group touches, except where
+      // a group can span three lines (Q5_0x4's 88 bytes): then the middle line too.
       _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch), _MM_HINT_T2);
-      if constexpr (kThreeLines) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + F::kGroup / 2), _MM_HINT_T2);
+      if constexpr (kThreeLines)
+        _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + F::kGroup / 2), _MM_HINT_T2);
       _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch + F::kGroup - 1), _MM_HINT_T2);
       F::full_group(p, a[g], c, acc[r], affine[r]);
     }
