@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "ember/core/half.h"
 #include "ember/kernels/kernels.h"
 #include "ember/kernels/reference.h"
 #include "test_util.h"
@@ -37,6 +38,38 @@ TEST(Attention, MatchesReferenceForGroupedHeadsAndOddHeadSizes) {
       attention(q.data(), k.data(), v.data(), got.data(), s, &pool);
       ref::attention(q.data(), k.data(), v.data(), want.data(), s);
       for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5) << "heads " << c.n_heads << " at " << i;
+    }
+  });
+}
+
+// An F16 cache gives exactly what F32 rows holding the same values give: one token and prompts,
+// grouped heads, padded rows, and MLA's shared rows (values read from the key rows).
+TEST(Attention, HalfCacheEqualsFloatRowsOfTheSameValues) {
+  const Case cases[] = {{14, 2, 64, 1, 150}, {12, 2, 128, 1, 70}, {6, 1, 97, 21, 100}, {14, 2, 64, 40, 150},
+                        {16, 1, 576, 1, 70}, {16, 1, 576, 13, 80}};
+  ThreadPool pool(2);
+  test::EachIsa().run([&](Isa) {
+    for (const Case& c : cases) {
+      const int64_t kv_stride = c.n_kv_heads * c.head_dim + 3;
+      const auto q = test::random_floats(c.n_q * c.n_heads * c.head_dim, 7);
+      std::vector<uint16_t> k16(size_t(c.n_kv * kv_stride)), v16(k16.size());
+      std::vector<float> k32(k16.size()), v32(k16.size());
+      const auto kr = test::random_floats(c.n_kv * kv_stride, 8), vr = test::random_floats(c.n_kv * kv_stride, 9);
+      for (size_t i = 0; i < k16.size(); ++i) {
+        k16[i] = f32_to_fp16(kr[i]);
+        v16[i] = f32_to_fp16(vr[i]);
+        k32[i] = fp16_to_f32(k16[i]);
+        v32[i] = fp16_to_f32(v16[i]);
+      }
+      const AttentionShape s{c.n_q, c.n_kv, c.n_heads, c.n_kv_heads, c.head_dim, c.n_kv - c.n_q, kv_stride,
+                             1.0f / std::sqrt(float(c.head_dim))};
+      const bool shared = c.head_dim == 576;  // MLA: one latent row is key and value
+      const uint16_t* vh = shared ? k16.data() : v16.data();
+      const float* vf = shared ? k32.data() : v32.data();
+      std::vector<float> got(q.size()), want(q.size());
+      attention(q.data(), k16.data(), vh, DType::F16, got.data(), s, &pool);
+      attention(q.data(), k32.data(), vf, want.data(), s, &pool);
+      for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << "heads " << c.n_heads << " at " << i;
     }
   });
 }

@@ -9,6 +9,10 @@
 // Prefill (several query tokens) goes a tile of kTileTokens tokens at a time: a block of keys is
 // transposed once and scored against every query row of the tile (block_scores: FMAs across
 // registers of 16 keys, no horizontal sums), which is most of the work of a long prompt.
+//
+// A cache of F16 keys and values is read a block at a time into F32 rows (block_rows), which the
+// same kernels then take: half the bytes from memory, and exactly the results of F32 rows holding
+// the same values.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -36,13 +40,29 @@ void online_softmax_step(const detail::KernelTable& kt, float* scores, int64_t n
   *l += kt.exp_shift_sum(scores, n, *m);
 }
 
-void attention_tiled(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
+// Rows [first, first + n) of a cached matrix (`stride` elements apart), columns [col0, col0 + width),
+// as F32 rows: the cache's own where it is F32, else converted into `buf`.
+struct Rows {
+  const float* data;
+  int64_t stride;
+};
+Rows block_rows(const detail::KernelTable& kt, const void* base, DType t, int64_t first, int64_t n, int64_t stride,
+                int64_t col0, int64_t width, std::vector<float>& buf) {
+  if (t == DType::F32) return {static_cast<const float*>(base) + first * stride + col0, stride};
+  if (buf.size() < size_t(n * width)) buf.resize(size_t(n * width));
+  const uint16_t* src = static_cast<const uint16_t*>(base) + first * stride + col0;
+  const detail::DequantFn to_f32 = kt.dequant[detail::dtype_slot(DType::F16)];
+  for (int64_t r = 0; r < n; ++r) to_f32(src + r * stride, buf.data() + r * width, width);
+  return {buf.data(), width};
+}
+
+void attention_tiled(const float* q, const void* k, const void* v, DType kv_type, float* out, const AttentionShape& s,
                      ThreadPool* pool) {
   const detail::KernelTable& kt = detail::active_kernels();
   const int64_t group = s.n_heads / s.n_kv_heads, hd = s.head_dim;
   const int64_t n_tiles = (s.n_q + kTileTokens - 1) / kTileTokens;
   parallel_for(pool, n_tiles * s.n_kv_heads, 1, [&](int64_t task0, int64_t task1) {
-    thread_local std::vector<float> qs, keys_t, scores, m, l, block_max;
+    thread_local std::vector<float> qs, keys_t, scores, m, l, block_max, k_f32, v_f32;
     thread_local std::vector<int64_t> valid;
     const size_t rows = size_t(kTileTokens * group);  // grown once, reused
     auto at_least = [](auto& buf, size_t n) {
@@ -70,7 +90,10 @@ void attention_tiled(const float* q, const float* k, const float* v, float* out,
       const int64_t n_seen = std::min(s.n_kv, s.q_pos0 + t0 + n_rows / group);  // by the tile's last token
       for (int64_t j0 = 0; j0 < n_seen; j0 += kBlock) {
         const int64_t nb = std::min(kBlock, n_seen - j0);
-        kt.transpose_keys(k + j0 * s.kv_stride + kvh * hd, nb, s.kv_stride, hd, keys_t.data());
+        const Rows kb = block_rows(kt, k, kv_type, j0, nb, s.kv_stride, kvh * hd, hd, k_f32);
+        // (MLA reads its values from the key rows: one conversion serves both.)
+        const Rows vb = v == k ? kb : block_rows(kt, v, kv_type, j0, nb, s.kv_stride, kvh * hd, hd, v_f32);
+        kt.transpose_keys(kb.data, nb, kb.stride, hd, keys_t.data());
         for (int64_t r = 0; r < n_rows; ++r)
           valid[size_t(r)] = std::clamp<int64_t>(std::min(s.n_kv, s.q_pos0 + t0 + r / group + 1) - j0, 0, nb);
         kt.block_scores(qs.data(), n_rows, keys_t.data(), hd, valid.data(), scores.data(), block_max.data());
@@ -80,8 +103,7 @@ void attention_tiled(const float* q, const float* k, const float* v, float* out,
           for (int64_t r = r0; r < r0 + group; ++r)
             online_softmax_step(kt, scores.data() + r * kBlock, nv, block_max[size_t(r)], hd, &m[size_t(r)],
                                 &l[size_t(r)], out_row(r));
-          kt.weighted_rows_heads(scores.data() + r0 * kBlock, kBlock, group, nv, v + j0 * s.kv_stride + kvh * hd,
-                                 s.kv_stride, hd, out_row(r0), hd);
+          kt.weighted_rows_heads(scores.data() + r0 * kBlock, kBlock, group, nv, vb.data, vb.stride, hd, out_row(r0), hd);
         }
       }
       for (int64_t r = 0; r < n_rows; ++r)
@@ -94,13 +116,18 @@ void attention_tiled(const float* q, const float* k, const float* v, float* out,
 
 void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
                ThreadPool* pool) {
-  if (s.n_q > 1) return attention_tiled(q, k, v, out, s, pool);
+  attention(q, static_cast<const void*>(k), static_cast<const void*>(v), DType::F32, out, s, pool);
+}
+
+void attention(const float* q, const void* k, const void* v, DType kv_type, float* out, const AttentionShape& s,
+               ThreadPool* pool) {
+  if (s.n_q > 1) return attention_tiled(q, k, v, kv_type, out, s, pool);
   const detail::KernelTable& kt = detail::active_kernels();
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t hd = s.head_dim;
   parallel_for(pool, s.n_q * s.n_kv_heads, 1, [&](int64_t task0, int64_t task1) {
     // Per-thread scratch, grown once and reused: no allocation per decode step after the first.
-    thread_local std::vector<float> m, l, scores;
+    thread_local std::vector<float> m, l, scores, k_f32, v_f32;
     if (int64_t(m.size()) < group) {
       m.resize(static_cast<size_t>(group));
       l.resize(static_cast<size_t>(group));
@@ -118,14 +145,14 @@ void attention(const float* q, const float* k, const float* v, float* out, const
       }
       for (int64_t j0 = 0; j0 < n_seen; j0 += kBlock) {
         const int64_t nb = std::min(kBlock, n_seen - j0);
-        const float* kb = k + j0 * s.kv_stride + kvh * hd;
-        const float* vb = v + j0 * s.kv_stride + kvh * hd;
-        kt.key_scores(qg, group, kb, nb, s.kv_stride, hd, s.scale, scores.data(), kBlock);
+        const Rows kb = block_rows(kt, k, kv_type, j0, nb, s.kv_stride, kvh * hd, hd, k_f32);
+        const Rows vb = v == k ? kb : block_rows(kt, v, kv_type, j0, nb, s.kv_stride, kvh * hd, hd, v_f32);
+        kt.key_scores(qg, group, kb.data, nb, kb.stride, hd, s.scale, scores.data(), kBlock);
         for (int64_t g = 0; g < group; ++g) {
           float* sg = scores.data() + g * kBlock;
           online_softmax_step(kt, sg, nb, *std::max_element(sg, sg + nb), hd, &m[size_t(g)], &l[size_t(g)], og + g * hd);
         }
-        kt.weighted_rows_heads(scores.data(), kBlock, group, nb, vb, s.kv_stride, hd, og, hd);
+        kt.weighted_rows_heads(scores.data(), kBlock, group, nb, vb.data, vb.stride, hd, og, hd);
       }
       for (int64_t g = 0; g < group; ++g)
         if (l[size_t(g)] > 0) kt.scale(og + g * hd, 1.0f / l[size_t(g)], hd);

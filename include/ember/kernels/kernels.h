@@ -108,6 +108,11 @@ struct AttentionShape {
 };
 void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
                ThreadPool* pool = nullptr);
+// The same with the cached keys and values stored as kv_type: F32 (as above) or F16 (IEEE half,
+// read a block of 64 rows at a time into F32: exactly what F32 rows holding the same halves give).
+// kv_stride counts elements of kv_type.
+void attention(const float* q, const void* k, const void* v, DType kv_type, float* out, const AttentionShape& s,
+               ThreadPool* pool = nullptr);
 
 // The k largest of x[0..n), in descending order (ties: lower index first): MoE expert routing.
 void topk(const float* x, int64_t n, int64_t k, int32_t* idx, float* val);
