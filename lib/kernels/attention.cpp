@@ -23,7 +23,9 @@
 namespace ember {
 
 namespace {
-constexpr int64_t kBlock = 64;  // keys per block: 64 scores per head stay in L1
+// Keys per block: 64 scores per head stay in L1; the tiled path's block_scores writes rows of
+// exactly kKeyBlock scores, so both paths use that one constant.
+constexpr int64_t kBlock = detail::kKeyBlock;
 constexpr int64_t kTileTokens = 8;
 
 // Folds a block's maximum for one query row into its running max m (rescaling its normalizer l and

@@ -151,8 +151,6 @@ inline void store_steps(const __m512i r[16], int first_step, int steps_per_block
   }
 }
 
-// The F16 scales of 16 rows, kPerRow (2 or 4) per row (row r's k-th at halves[kPerRow r + k]),
-// as F32 registers of 16 rows into the `field` of blocks 0..kPerRow-1.
 // The F16 scales of 16 rows, kPerRow (2 or 4) per row (row r's k-th at word kPerRow r + k of the
 // 64 words a:b), as F32 registers of 16 rows into the `field` of blocks 0..kPerRow-1.
 template <int kPerRow>

@@ -147,6 +147,9 @@ void matmul_chunk_dots(const float* X, int64_t m, const float* Wc, int64_t n_row
 }
 #endif
 
+// The most products matmul_many shares one packing of X among (Q/K/V, gate/up: 3 at most today).
+constexpr int kMaxSharedJobs = 8;
+
 // Rows of whole blocks of the file type (a K type's 256 values, not just 32): what the packers read.
 bool int8_shape_ok(DType t, int64_t cols) { return cols % dtype_block_size(dtype_file_type(t)) == 0; }
 
@@ -162,8 +165,7 @@ void matmul_int8(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X
   uint8_t* a = act.as<uint8_t>();
   const int zero_point = gemm_i8_zero_point(jobs[0].t);
   parallel_for(pool, n_tiles, 1, [&](int64_t t0, int64_t t1) { kt.gemm_i8_pack_act(X, m, cols, zero_point, t0, t1, a); });
-  constexpr int kMaxJobs = 8;
-  int64_t first_panel[kMaxJobs + 1] = {0};
+  int64_t first_panel[kMaxSharedJobs + 1] = {0};
   for (int j = 0; j < n_jobs; ++j) first_panel[j + 1] = first_panel[j] + (jobs[j].rows + kGemmNr - 1) / kGemmNr;
   struct Panel {
     const MatvecJob* job;
@@ -231,7 +233,7 @@ GemmPath matmul_path(DType t) {
 }
 
 void matmul_many(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X, int64_t m, ThreadPool* pool) {
-  bool shared = m >= kMinRowsForGemm && n_jobs > 1 && n_jobs <= 8;
+  bool shared = m >= kMinRowsForGemm && n_jobs > 1 && n_jobs <= kMaxSharedJobs;
   for (int j = 0; shared && j < n_jobs; ++j)
     shared = matmul_path(jobs[j].t) == GemmPath::kInt8 && int8_shape_ok(jobs[j].t, cols) &&
              detail::gemm_i8_zero_point(jobs[j].t) == detail::gemm_i8_zero_point(jobs[0].t);
