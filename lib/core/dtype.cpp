@@ -7,7 +7,7 @@
 namespace ember {
 namespace {
 
-constexpr std::array<DTypeTraits, 20> kTraits = {{
+constexpr std::array<DTypeTraits, 21> kTraits = {{
     {DType::F32, "F32", 1, 4, false, DType::F32},
     {DType::F16, "F16", 1, 2, false, DType::F16},
     {DType::BF16, "BF16", 1, 2, false, DType::BF16},
@@ -28,6 +28,7 @@ constexpr std::array<DTypeTraits, 20> kTraits = {{
     {DType::Q8_0x2, "Q8_0x2", kQK, sizeof(BlockQ8_0), true, DType::Q8_0},
     {DType::Q2_Kx16, "Q2_Kx16", kQK_K, sizeof(BlockQ2_K), true, DType::Q2_K},
     {DType::Q3_Kx16, "Q3_Kx16", kQK_K, sizeof(BlockQ3_K), true, DType::Q3_K},
+    {DType::Q4_Kx16, "Q4_Kx16", kQK_K, sizeof(BlockQ4_K), true, DType::Q4_K},
 }};
 
 }  // namespace

@@ -5,7 +5,7 @@
 namespace ember {
 namespace {
 
-// Calls f(G{}) with the group layout G (Group4<B>, GroupQ8x2, GroupK2Lanes<B>) behind a load-time layout.
+// Calls f(G{}) with the group layout G (Group4<B>, GroupQ8x2, GroupK2Lanes<B>, GroupK4Lanes) behind a load-time layout.
 template <class F>
 bool with_layout(DType t, F&& f) {
   switch (t) {
@@ -16,6 +16,7 @@ bool with_layout(DType t, F&& f) {
     case DType::Q8_0x2: f(GroupQ8x2{}); return true;
     case DType::Q2_Kx16: f(GroupK2Lanes<BlockQ2_K>{}); return true;
     case DType::Q3_Kx16: f(GroupK2Lanes<BlockQ3_K>{}); return true;
+    case DType::Q4_Kx16: f(GroupK4Lanes{}); return true;
     default: return false;
   }
 }

@@ -300,7 +300,39 @@ void pack_superblocks_k(const uint8_t* W, size_t row_stride, int64_t n_rows, int
   }
 }
 
-// The load-time layouts' whole groups and Q4_K/Q5_K here; the blocks after the groups (the file's
+// Q4_Kx16 superblocks (GroupK4Lanes): code half j gives two registers per row, k = 2j (low
+// nibbles) and 2j + 1 (high); dword l of register k holds values 16 g + 4k .. 16 g + 4k + 3 (g =
+// k2_lane_group(l)), which are sub-block g / 2's step 4 (g % 2) + k.
+inline void pack_superblocks_k4_lanes(const uint8_t* W, size_t row_stride, int64_t n_rows, int64_t n_super,
+                                      uint8_t* panel) {
+  const __m512i low = _mm512_set1_epi8(0x0F);
+  for (int64_t sb = 0; sb < n_super; ++sb, panel += 8 * detail::kPanelBlockBytes) {
+    for (int r = 0; r < n_rows; ++r) {  // scales: d * sc and -dmin * m, as decode_block has them
+      BlockQ4_K b;
+      std::memcpy(&b, W + size_t(r) * row_stride + size_t(sb) * sizeof b, sizeof b);
+      const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
+      for (int j = 0; j < 8; ++j) {
+        uint8_t* block = panel + size_t(j) * detail::kPanelBlockBytes + detail::kPanelCodeBytes;
+        const float dj = d * float(GroupK4Lanes::field(b.scales, j)), mj = -(dmin * float(GroupK4Lanes::field(b.scales, 8 + j)));
+        std::memcpy(block + 4 * r, &dj, 4);
+        std::memcpy(block + 4 * detail::kGemmNr + 4 * r, &mj, 4);
+      }
+    }
+    for (int k = 0; k < 4; ++k) {
+      __m512i c[16];
+      transposed_rows(W + size_t(sb) * sizeof(BlockQ4_K), row_stride, n_rows, c, [&](const uint8_t* p, int) {
+        const __m512i v = _mm512_loadu_si512(p + offsetof(BlockQ4_K, qs) + 64 * (k / 2));
+        return _mm512_and_si512(k % 2 ? _mm512_srli_epi16(v, 4) : v, low);
+      });
+      for (int l = 0; l < 16; ++l) {
+        const int g = k2_lane_group(l), block = g / 2, step = 4 * (g % 2) + k;
+        _mm512_store_si512(panel + size_t(block) * detail::kPanelBlockBytes + step * detail::kGemmNr * 4, c[l]);
+      }
+    }
+  }
+}
+
+// The load-time layouts' whole groups, Q4_K/Q5_K and Q4_Kx16 here; the blocks after the groups (the file's
 // layout) and every other type by the portable packer.
 void gemm_i8_pack_panel_avx512(DType t, const void* W, size_t row_stride, int64_t n_rows, int64_t cols,
                                uint8_t* panel) {
@@ -329,6 +361,7 @@ void gemm_i8_pack_panel_avx512(DType t, const void* W, size_t row_stride, int64_
       break;
     case DType::Q4_K: return pack_superblocks_k<BlockQ4_K>(w, row_stride, n_rows, cols / kQK_K, panel);
     case DType::Q5_K: return pack_superblocks_k<BlockQ5_K>(w, row_stride, n_rows, cols / kQK_K, panel);
+    case DType::Q4_Kx16: return pack_superblocks_k4_lanes(w, row_stride, n_rows, cols / kQK_K, panel);
     default: return detail::gemm_i8_pack_panel(t, W, row_stride, n_rows, cols, panel);
   }
   if (values < cols)

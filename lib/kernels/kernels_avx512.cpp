@@ -71,7 +71,7 @@ const KernelTable& avx512_kernels() {
     wide(DType::Q5_0, qdot_one<Nibbles<Q5_0Fmt>>, qdot_pair<Nibbles<Q5_0Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q5_1, qdot_one<Nibbles<Q5_1Fmt>>, qdot_pair<Nibbles<Q5_1Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q8_0, qdot_one<Q8_0Pairs>, qdot_pair<Q8_0Pairs>, ActFormat::kQ8x64);
-    wide(DType::Q4_K, qdot_k_one<K4<false>>, qdot_k_pair<K4<false>>, ActFormat::kQ8x256K4);
+    wide(DType::Q4_K, qdot_k_one<K4File>, qdot_k_pair<K4File>, ActFormat::kQ8x256Lanes);
     wide(DType::Q5_K, qdot_k_one<K4<true>>, qdot_k_pair<K4<true>>, ActFormat::kQ8x256K4);
     wide(DType::Q6_K, qdot_k_one<Q6K>, qdot_k_pair<Q6K>, ActFormat::kQ8x256);
     wide(DType::Q2_K, qdot_k_one<K2<false>>, qdot_k_pair<K2<false>>, ActFormat::kQ8x256K2);
@@ -80,7 +80,7 @@ const KernelTable& avx512_kernels() {
     k.dequant[dtype_slot(DType::Q4_1)] = dequant_nibbles<BlockQ4_1, true, 0>;
     k.dequant[dtype_slot(DType::Q5_0)] = dequant_nibbles<BlockQ5_0, false, 16>;
     k.dequant[dtype_slot(DType::Q5_1)] = dequant_nibbles<BlockQ5_1, true, 0>;
-    // Q4_0 ... Q5_1, Q8_0, Q2_K and Q3_K weights are regrouped at load (core/repack.h) for gather-free kernels.
+    // Q4_0 ... Q5_1, Q8_0, Q2_K, Q3_K and Q4_K weights are regrouped at load (core/repack.h) for gather-free kernels.
     wide(DType::Q4_0x4, qdot_one<NibblesX4<Q4_0Fmt>>, qdot_pair<NibblesX4<Q4_0Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q4_1x4, qdot_one<NibblesX4<Q4_1Fmt>>, qdot_pair<NibblesX4<Q4_1Fmt>>, ActFormat::kQ8x128);
     wide(DType::Q5_0x4, qdot_one<NibblesX4<Q5_0Fmt>>, qdot_pair<NibblesX4<Q5_0Fmt>>, ActFormat::kQ8x128);
@@ -88,6 +88,7 @@ const KernelTable& avx512_kernels() {
     wide(DType::Q8_0x2, qdot_one<Q8_0PairsX2>, qdot_pair<Q8_0PairsX2>, ActFormat::kQ8x64);
     wide(DType::Q2_Kx16, qdot_k_one<K2Lanes<false>>, qdot_k_pair<K2Lanes<false>>, ActFormat::kQ8x256Lanes);
     wide(DType::Q3_Kx16, qdot_k_one<K2Lanes<true>>, qdot_k_pair<K2Lanes<true>>, ActFormat::kQ8x256Lanes);
+    wide(DType::Q4_Kx16, qdot_k_one<K4Lanes>, qdot_k_pair<K4Lanes>, ActFormat::kQ8x256Lanes);
     k.dequant[dtype_slot(DType::Q8_0x2)] = dequant_q8_0_x2;
     k.dequant[dtype_slot(DType::Q4_0x4)] = dequant_nibbles_x4<BlockQ4_0, false, 8>;
     k.dequant[dtype_slot(DType::Q4_1x4)] = dequant_nibbles_x4<BlockQ4_1, true, 0>;

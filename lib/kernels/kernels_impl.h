@@ -572,6 +572,7 @@ detail::KernelTable make_kernel_table(Isa isa) {
   add_repacked32<A, DType::Q8_0x2, BlockQ8_0, FormatQ8_0>(t);
   add_repacked<A, DType::Q2_Kx16, BlockQ2_K, kQK_K, qdot_q2_k<A>, ActFormat::kQ8x256>(t);
   add_repacked<A, DType::Q3_Kx16, BlockQ3_K, kQK_K, qdot_q3_k<A>, ActFormat::kQ8x256>(t);
+  add_repacked<A, DType::Q4_Kx16, BlockQ4_K, kQK_K, (qdot_k4<A, false, BlockQ4_K>), ActFormat::kQ8x256>(t);
   t.quantize_act[int(ActFormat::kQ8x32)] = quantize_act_32;
   t.quantize_act[int(ActFormat::kQ8x256)] = quantize_act_256;
   t.gemm_i8_signed_codes = false;

@@ -488,22 +488,50 @@ static_assert(sizeof(ActQ8x256G) == detail::act_bytes(detail::ActFormat::kQ8x256
 
 // kLanes: codes of register k, byte 4l + r = value 16 k2_lane_group(l) + 4k + r; otherwise the
 // file layout's (register k: values 32k + 0..31 and 128 + 32k + 0..31, bit pair k of its 64 bytes).
+// kLanes: dword l of register k is the natural dword 4 k2_lane_group(l) + k: lanes 0-7 come from
+// the first 128 codes and 8-15 from the last, one two-register permute each.
+struct K2LaneDwords {
+  alignas(64) uint32_t index[4][16];  // register k, lane l: (4 k2_lane_group(l) + k) mod 32
+  static constexpr K2LaneDwords make() {
+    K2LaneDwords t{};
+    for (int k = 0; k < 4; ++k)
+      for (int l = 0; l < 16; ++l) t.index[k][l] = uint32_t((4 * k2_lane_group(l) + k) % 32);
+    return t;
+  }
+};
+inline constexpr K2LaneDwords kK2LaneDwords = K2LaneDwords::make();
+
 template <bool kLanes>
 void quantize_act_k2(const float* x, void* out, int64_t n) {
   auto* a = static_cast<ActQ8x256G*>(out);
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    int8_t q[kQK_K];
+    alignas(64) int8_t q[kQK_K];
     const float d = quantize_block_i8(x, kQK_K, q);
-    for (int l = 0; l < 16; ++l) {
-      const int g = k2_lane_group(l);
+    int32_t sum16[16];
+    for (int g = 0; g < 16; ++g) {
       int32_t s = 0;
       for (int j = 0; j < 16; ++j) s += q[16 * g + j];
-      a[i].zero4[l] = -4 * s;
+      sum16[g] = s;
+    }
+    for (int l = 0; l < 16; ++l) {
+      a[i].zero4[l] = -4 * sum16[k2_lane_group(l)];
       a[i].d[l] = l % 4 < 2 ? d : 0.25f * d;
     }
-    for (int k = 0; k < 4; ++k)
-      for (int b = 0; b < 64; ++b)
-        a[i].qs[64 * k + b] = kLanes ? q[GroupK2Lanes<BlockQ2_K>::value(b, k)] : q[128 * (b / 32) + 32 * k + b % 32];
+    if constexpr (kLanes) {
+      const __m512i z0 = _mm512_load_si512(q), z1 = _mm512_load_si512(q + 64), z2 = _mm512_load_si512(q + 128),
+                    z3 = _mm512_load_si512(q + 192);
+      for (int k = 0; k < 4; ++k) {
+        const __m512i idx = _mm512_load_si512(kK2LaneDwords.index[k]);
+        const __m512i r = _mm512_mask_blend_epi32(0xFF00, _mm512_permutex2var_epi32(z0, idx, z1),
+                                                  _mm512_permutex2var_epi32(z2, idx, z3));
+        _mm512_storeu_si512(a[i].qs + 64 * k, r);
+      }
+    } else {
+      for (int k = 0; k < 4; ++k) {
+        std::memcpy(a[i].qs + 64 * k, q + 32 * k, 32);
+        std::memcpy(a[i].qs + 64 * k + 32, q + 128 + 32 * k, 32);
+      }
+    }
   }
 }
 
@@ -532,6 +560,19 @@ struct K2ScaleTables {
 };
 inline constexpr K2ScaleTables kK2Scales = K2ScaleTables::make();
 
+// w = d sc u - dmin m with sums per lane (Q2_K's groups, Q4_K's half groups): the lane sums and
+// the activation sums (both fit 16 bits) side by side as words, so one vpmaddwd applies both sc
+// and m: per 128-bit chunk c, dwords (sc-weighted sums of lanes 4c, 4c + 1), (of 4c + 2, 4c + 3),
+// then the same two with m against zero4; scaled by d, d, dmin, dmin. `sm`: per chunk, the words
+// sc of lanes 4c..4c + 3, then their m; `dd`: the block's d and dmin (F16, d first).
+inline void k_lanes_scale_min(__m512i isum, const ActQ8x256G& a, __m512i sm, uint32_t dd, __m512& acc) {
+  const __m512i words = _mm512_packs_epi32(isum, _mm512_load_si512(a.zero4));
+  const uint64_t pattern = uint64_t(dd & 0xFFFF) * 0x00010001ULL | (uint64_t(dd >> 16) * 0x00010001ULL) << 32;
+  const __m512 scale = _mm512_cvtph_ps(_mm256_set1_epi64x(int64_t(pattern)));
+  const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(words, sm)), scale);
+  acc = _mm512_fmadd_ps(t, _mm512_load_ps(a.d), acc);
+}
+
 // Per-lane group sums (lane l: group k2_lane_group(l)) -> acc, the one float step of both layouts.
 template <class Block>
 inline void k2_finish(const Block& b, const ActQ8x256G& a, __m512i isum, __m512& acc) {
@@ -545,18 +586,10 @@ inline void k2_finish(const Block& b, const ActQ8x256G& a, __m512i isum, __m512&
     const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(isum, sc)), _mm512_cvtph_ps(_mm256_set1_epi16(short(b.d))));
     acc = _mm512_fmadd_ps(t, _mm512_set1_ps(a.d[0]), acc);
   } else {  // Q2_K: w = d sc u - dmin m, sc and m 4 bits
-    // Group sums and activation sums (both fit 16 bits) side by side as words, so one vpmaddwd
-    // applies both sc and m: per 128-bit chunk c, dwords (sc-weighted sums of lanes 4c, 4c + 1),
-    // (of 4c + 2, 4c + 3), then the same two with m against zero4; scaled by d, d, dmin, dmin.
-    const __m512i words = _mm512_packs_epi32(isum, _mm512_load_si512(a.zero4));
     const __m512i bytes = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
     __m512i sm = _mm512_maskz_permutexvar_epi8(0x5555555555555555ULL, _mm512_load_si512(kK2Scales.q2_index), bytes);
     sm = _mm512_and_si512(_mm512_srlv_epi16(sm, _mm512_load_si512(kK2Scales.q2_shift)), _mm512_set1_epi16(0xF));
-    const uint32_t dd = load_u32(reinterpret_cast<const uint8_t*>(&b.d));  // d, dmin
-    const uint64_t pattern = uint64_t(dd & 0xFFFF) * 0x00010001ULL | (uint64_t(dd >> 16) * 0x00010001ULL) << 32;
-    const __m512 scale = _mm512_cvtph_ps(_mm256_set1_epi64x(int64_t(pattern)));
-    const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(words, sm)), scale);
-    acc = _mm512_fmadd_ps(t, _mm512_load_ps(a.d), acc);
+    k_lanes_scale_min(isum, a, sm, load_u32(reinterpret_cast<const uint8_t*>(&b.d)), acc);
   }
 }
 
@@ -618,6 +651,105 @@ struct K2Lanes {  // Q2_Kx16 / Q3_Kx16 (core/repack.h)
     __m512i isum = kHighBit ? _mm512_load_si512(a.zero4) : _mm512_setzero_si512();
     for (int k = 0; k < 4; ++k) isum = _mm512_dpbusd_epi32(isum, codes[k], _mm512_loadu_si512(a.qs + 64 * k));
     k2_finish(b, a, isum, acc);
+  }
+};
+
+// Q4_Kx16 (core/repack.h): the lanes of Q2_Kx16 with Q4_K's nibbles and a half group per lane,
+// so it meets the same activations. A lane's sum (16 codes of at most 15 against |a| <= 127) fits
+// 16 bits, as Q2_K's does, and the scales and mins apply as Q2_K's do (k_lanes_scale_min).
+struct K4LaneScales {
+  alignas(64) uint8_t index[64];  // word w of chunk c: the two bytes holding field i (below)
+  alignas(64) uint16_t shift[32];  // and its bit offset in them: 6i mod 8
+  static constexpr K4LaneScales make() {
+    K4LaneScales t{};
+    for (int w = 0; w < 32; ++w) {  // field i: sc (i < 8) or m (8 + i) of lane 4c + w % 4's group
+      const int c = w / 8, pos = w % 8, group = k2_lane_group(4 * c + pos % 4) / 2;
+      const int i = pos < 4 ? group : 8 + group;
+      t.index[2 * w] = uint8_t(6 * i / 8);
+      t.index[2 * w + 1] = uint8_t(6 * i / 8 + 1);
+      t.shift[w] = uint16_t(6 * i % 8);
+    }
+    return t;
+  }
+};
+inline constexpr K4LaneScales kK4Scales = K4LaneScales::make();
+
+struct K4Lanes {
+  using Block = BlockQ4_K;
+  using Act = ActQ8x256G;
+  static void block(const uint8_t* p, const Act& a, __m512& acc, float& /*off: all in acc*/) {
+    const Block& b = *reinterpret_cast<const Block*>(p);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    // gf2p8affineqb with rows 0x10, 0x20, 0x40, 0x80 for output bits 0-3: the high nibble moved
+    // down in one instruction (k2_codes has the matrix convention).
+    const __m512i high = _mm512_set1_epi64(0x1020408000000000LL);
+    __m512i isum = _mm512_setzero_si512();
+    for (int j = 0; j < 2; ++j) {  // code half j: registers 2j (low nibbles) and 2j + 1 (high)
+      const __m512i q = _mm512_loadu_si512(b.qs + 64 * j);
+      isum = _mm512_dpbusd_epi32(isum, _mm512_and_si512(q, m4), _mm512_loadu_si512(a.qs + 128 * j));
+      isum = _mm512_dpbusd_epi32(isum, _mm512_gf2p8affine_epi64_epi8(q, high, 0), _mm512_loadu_si512(a.qs + 128 * j + 64));
+    }
+    // 16 bytes from the scales: the 12 of the bit stream and 4 code bytes no index selects.
+    const __m512i bytes = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
+    __m512i sm = _mm512_permutexvar_epi8(_mm512_load_si512(kK4Scales.index), bytes);
+    sm = _mm512_and_si512(_mm512_srlv_epi16(sm, _mm512_load_si512(kK4Scales.shift)), _mm512_set1_epi16(0x3F));
+    k_lanes_scale_min(isum, a, sm, load_u32(reinterpret_cast<const uint8_t*>(&b.d)), acc);
+  }
+};
+
+// Q4_K in the file's layout, brought to Q4_Kx16's registers in registers, so both give the same
+// integers and the same float steps: bit for bit the same products (and EMBER_REPACK=0 keeps a
+// fast Q4_K). Register k, lane l wants values 16 g + 4k .. + 3 (g = k2_lane_group(l)): four codes
+// of one nibble plane (low for even lanes, high for odd: (g / 2) % 2 = l % 2), file dword
+// d = 8 (g / 4) + 4 (g % 2) + k of that plane, the same d for lanes 2m and 2m + 1. With A / B the
+// low / high planes of a 64-byte half, one two-source permute gathers (A[d], B[d]) pairs for two
+// registers' eight lanes from that half; a 256-bit shuffle joins the halves.
+struct K4FileToLanes {
+  alignas(64) uint32_t index[2][16];  // registers (0, 1) and (2, 3): dwords 2m + e = e ? B[d] : A[d]
+  alignas(64) uint8_t scale_index[64];  // word w of chunk c: byte sc[g / 2] (w % 8 < 4) or m[g / 2]
+  static constexpr K4FileToLanes make() {
+    K4FileToLanes t{};
+    constexpr int kOffset[4] = {0, 8, 4, 12};  // d - k for lane pairs m = 0..3 (and 4..7, minus 16)
+    for (int h = 0; h < 2; ++h)
+      for (int reg = 0; reg < 2; ++reg)
+        for (int m = 0; m < 4; ++m)
+          for (int e = 0; e < 2; ++e) t.index[h][8 * reg + 2 * m + e] = uint32_t(16 * e + 2 * h + reg + kOffset[m]);
+    for (int w = 0; w < 32; ++w) {
+      const int c = w / 8, pos = w % 8;
+      t.scale_index[2 * w] = uint8_t((pos < 4 ? 0 : 8) + k2_lane_group(4 * c + pos % 4) / 2);
+    }
+    return t;
+  }
+};
+inline constexpr K4FileToLanes kK4File = K4FileToLanes::make();
+
+struct K4File {
+  using Block = BlockQ4_K;
+  using Act = ActQ8x256G;
+  static void block(const uint8_t* p, const Act& a, __m512& acc, float& /*off: all in acc*/) {
+    const Block& b = *reinterpret_cast<const Block*>(p);
+    const __m512i m4 = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi64(0x1020408000000000LL);  // (K4Lanes)
+    __m512i t[4];  // t[2h + pair]: registers 2 pair, 2 pair + 1's lanes from half h
+    for (int h = 0; h < 2; ++h) {
+      const __m512i q = _mm512_loadu_si512(b.qs + 64 * h);
+      const __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_gf2p8affine_epi64_epi8(q, high, 0);
+      for (int pair = 0; pair < 2; ++pair)
+        t[2 * h + pair] = _mm512_permutex2var_epi32(lo, _mm512_load_si512(kK4File.index[pair]), hi);
+    }
+    const __m512i codes[4] = {_mm512_shuffle_i64x2(t[0], t[2], 0x44), _mm512_shuffle_i64x2(t[0], t[2], 0xEE),
+                              _mm512_shuffle_i64x2(t[1], t[3], 0x44), _mm512_shuffle_i64x2(t[1], t[3], 0xEE)};
+    __m512i isum = _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) isum = _mm512_dpbusd_epi32(isum, codes[k], _mm512_loadu_si512(a.qs + 64 * k));
+    // The 6-bit scales and mins (k4_scale_min), four at a time in 32-bit words: groups 0-3 are the
+    // low six bits of bytes 0-3 (scales) and 4-7 (mins); groups 4-7 take their low four bits from
+    // the nibbles of bytes 8-11 and their top two from the top bits of bytes 0-3 / 4-7.
+    const uint32_t w0 = load_u32(b.scales), w1 = load_u32(b.scales + 4), w2 = load_u32(b.scales + 8);
+    constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
+    const uint64_t sc = uint64_t(w0 & k6) | uint64_t((w2 & k4) | (((w0 >> 6) & k2) << 4)) << 32;
+    const uint64_t mn = uint64_t(w1 & k6) | uint64_t(((w2 >> 4) & k4) | (((w1 >> 6) & k2) << 4)) << 32;
+    const __m512i bytes = _mm512_zextsi128_si512(_mm_set_epi64x(int64_t(mn), int64_t(sc)));
+    const __m512i sm = _mm512_maskz_permutexvar_epi8(0x5555555555555555ULL, _mm512_load_si512(kK4File.scale_index), bytes);
+    k_lanes_scale_min(isum, a, sm, load_u32(reinterpret_cast<const uint8_t*>(&b.d)), acc);
   }
 };
 

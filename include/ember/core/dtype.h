@@ -32,6 +32,7 @@ enum class DType : uint32_t {
   Q8_0x2 = 1008,
   Q2_Kx16 = 1010,
   Q3_Kx16 = 1011,
+  Q4_Kx16 = 1012,
 };
 
 struct DTypeTraits {
@@ -50,7 +51,7 @@ inline constexpr DType kAllDTypes[] = {DType::F32,  DType::F16,  DType::BF16, DT
 
 // The load-time layouts (never in files).
 inline constexpr DType kRepackedDTypes[] = {DType::Q4_0x4, DType::Q4_1x4, DType::Q5_0x4, DType::Q5_1x4,
-                                           DType::Q8_0x2, DType::Q2_Kx16, DType::Q3_Kx16};
+                                           DType::Q8_0x2, DType::Q2_Kx16, DType::Q3_Kx16, DType::Q4_Kx16};
 
 const DTypeTraits& dtype_traits(DType t);
 inline std::string_view dtype_name(DType t) { return dtype_traits(t).name; }

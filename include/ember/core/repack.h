@@ -9,8 +9,8 @@
 //
 // so the group's 128 codes are one 64-byte load and its scales one 8-byte load. Q8_0x2 (from Q8_0)
 // does the same for pairs of blocks: d[2] | the two blocks' 32 codes. The last blocks of a row,
-// when fewer than a group, keep the GGUF layout. Q2_Kx16 and Q3_Kx16 (from Q2_K, Q3_K) reorder the
-// codes inside each superblock (GroupK2Lanes below). Rows stay where they were (row_bytes is the
+// when fewer than a group, keep the GGUF layout. Q2_Kx16, Q3_Kx16 and Q4_Kx16 (from Q2_K, Q3_K,
+// Q4_K) reorder the codes inside each superblock (GroupK2Lanes, GroupK4Lanes below). Rows stay where they were (row_bytes is the
 // type's), so row pointers, row slices and the embedding lookup work unchanged.
 #pragma once
 
@@ -173,6 +173,101 @@ struct GroupK2Lanes {
     transpose_codes(b.qs, out->qs);
     if constexpr (kHighBit) move_high_bits<false>(b.hmask, out->hmask);
   }
+};
+
+// Q4_K superblocks (8 groups of 32 values, a 6-bit scale and min each) in the lanes of Q2_Kx16:
+// each 16-value half of a group in one 32-bit lane of the four code registers a kernel unpacks
+// (low, then high nibbles of code bytes 0-63; then of 64-127), lane l holding half
+// k2_lane_group(l) as Q2_Kx16's lane l holds group k2_lane_group(l). Both layouts then meet the
+// same activations, and every half's sum lands in its own lane. Byte 4l + r of code half j
+// (qs[64 j + 4 l + r]) holds value 16 g + 8 j + r in its low nibble and 16 g + 8 j + 4 + r in its
+// high one (g = k2_lane_group(l)): eight values of one group, which the file keeps as the same
+// nibble of eight adjacent bytes. d and dmin stay where they are; the twelve scale bytes become
+// one bit stream, scale i at bits 6i and min i at bits 48 + 6i, so a kernel finds each with one
+// 16-bit shift.
+// GroupK4Lanes: where the file's eight-value runs go. Run 2i + t is nibble t (low, high) of file
+// bytes 8i .. 8i + 7, values v = 64 (i / 4) + 32 t + 8 (i % 4) + 0..7; it lands at layout byte
+// at[2i + t]: code half (v % 16) / 8, the lane holding half v / 16.
+struct K4LaneRuns {
+  uint8_t at[32];
+  static constexpr K4LaneRuns make() {
+    K4LaneRuns t{};
+    for (int l = 0; l < 16; ++l)
+      for (int j = 0; j < 2; ++j) {
+        const int v0 = 16 * k2_lane_group(l) + 8 * j, i = 4 * (v0 / 64) + (v0 % 32) / 8, nibble = (v0 / 32) % 2;
+        t.at[2 * i + nibble] = uint8_t(64 * j + 4 * l);
+      }
+    return t;
+  }
+};
+inline constexpr K4LaneRuns kK4LaneRuns = K4LaneRuns::make();
+
+struct GroupK4Lanes {
+  using Block = BlockQ4_K;
+  static constexpr int kBlocks = 1;
+  static constexpr int64_t kValues = kQK_K;
+  static constexpr size_t kBytes = sizeof(BlockQ4_K);
+
+  static void pack(const BlockQ4_K* in, uint8_t* out) {  // out may not alias in
+    BlockQ4_K b = *in;
+    for (int i = 0; i < 16; ++i) {
+      uint64_t x;
+      std::memcpy(&x, in->qs + 8 * i, 8);
+      for (int t = 0; t < 2; ++t) {
+        const uint64_t m = (x >> (4 * t)) & 0x0F0F0F0F0F0F0F0Full;  // eight codes, one per byte
+        const uint32_t lane = uint32_t(m | m >> 28);                 // two per byte: v, v + 4
+        std::memcpy(b.qs + kK4LaneRuns.at[2 * i + t], &lane, 4);
+      }
+    }
+    uint8_t sc[8], mn[8];
+    for (int i = 0; i < 8; ++i) k4_scale_min(i, in->scales, &sc[i], &mn[i]);
+    uint64_t lo = 0, hi = 0;  // the 96-bit stream
+    for (int i = 0; i < 8; ++i) lo |= uint64_t(sc[i]) << (6 * i);
+    for (int i = 0; i < 8; ++i) {
+      const int at = 48 + 6 * i;
+      if (at < 64) lo |= uint64_t(mn[i]) << at;
+      if (at + 6 > 64) hi |= at < 64 ? uint64_t(mn[i]) >> (64 - at) : uint64_t(mn[i]) << (at - 64);
+    }
+    std::memcpy(b.scales, &lo, 8);
+    std::memcpy(b.scales + 8, &hi, 4);
+    std::memcpy(out, &b, sizeof b);
+  }
+  static void unpack(const uint8_t* in, BlockQ4_K* out) {  // out may not alias in
+    BlockQ4_K b;  // (a copy: `in` need not be aligned for BlockQ4_K)
+    std::memcpy(&b, in, sizeof b);
+    *out = b;
+    for (int i = 0; i < 16; ++i) {
+      uint64_t x = 0;
+      for (int t = 0; t < 2; ++t) {
+        uint32_t lane;
+        std::memcpy(&lane, b.qs + kK4LaneRuns.at[2 * i + t], 4);
+        x |= (uint64_t(lane & 0x0F0F0F0Fu) | uint64_t((lane >> 4) & 0x0F0F0F0Fu) << 32) << (4 * t);
+      }
+      std::memcpy(out->qs + 8 * i, &x, 8);
+    }
+    std::memset(out->scales, 0, kKScaleBytes);
+    for (int i = 0; i < 8; ++i) {  // k4_scale_min's packing, inverted
+      const uint8_t sc = field(b.scales, i), m = field(b.scales, 8 + i);
+      uint8_t* q = out->scales;
+      if (i < 4) {
+        q[i] |= sc;
+        q[i + 4] |= m;
+      } else {
+        q[i + 4] = uint8_t((sc & 0xF) | (m & 0xF) << 4);
+        q[i - 4] |= uint8_t((sc >> 4) << 6);
+        q[i] |= uint8_t((m >> 4) << 6);
+      }
+    }
+  }
+
+  // Six-bit field i of the layout's scale bytes: scale i (i < 8), min i - 8 (i >= 8).
+  static uint8_t field(const uint8_t* scales, int i) {
+    const int at = 6 * i;
+    uint32_t v = scales[at / 8];
+    if (at / 8 + 1 < kKScaleBytes) v |= uint32_t(scales[at / 8 + 1]) << 8;
+    return uint8_t((v >> (at % 8)) & 63);
+  }
+
 };
 
 // `rows` rows of `cols` values of the file type of `to` (dtype_file_type), from src into dst in the
