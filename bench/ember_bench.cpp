@@ -2,7 +2,7 @@
 // given as a fraction of this machine's limits measured in the same run.
 //
 //   ember-bench [--models 0.5b,1.5b,ds] [--types f16,q8_0,q4_0,q4_k] [-p 128,512] [-n 64] [-t 1,2]
-//               [-r REPS] [-b N_BATCH] [--dir DIR] [--keep] [-o FILE.json] [--svg FILE.svg]
+//               [-r REPS] [-b N_BATCH] [--kv f32|f16] [--dir DIR] [--keep] [-o FILE.json] [--svg FILE.svg]
 //   ember-bench -m FILE.gguf [-p ...] [-n ...] [-t ...] [-r ...] [-o ...] [--svg ...]
 //   ember-bench --svg-from FILE.json --svg FILE.svg      (redraw the chart of an earlier run)
 //
@@ -52,7 +52,7 @@ namespace {
   std::fprintf(stderr, "ember-bench: %s\n", msg.c_str());
   std::fprintf(stderr,
                "usage: ember-bench [--models 0.5b,1.5b,ds] [--types f16,q8_0,q4_0,q4_k] [-p 128,512] [-n 64] [-t 1,2]\n"
-               "                   [-r REPS] [-b N_BATCH] [--dir DIR] [--keep] [-o FILE.json] [--svg FILE.svg]\n"
+               "                   [-r REPS] [-b N_BATCH] [--kv f32|f16] [--dir DIR] [--keep] [-o FILE.json] [--svg FILE.svg]\n"
                "       ember-bench -m FILE.gguf [-p ...] [-n ...] [-t ...] [-r ...] [-o ...] [--svg ...]\n"
                "       ember-bench --svg-from FILE.json --svg FILE.svg\n");
   std::exit(2);
@@ -132,6 +132,7 @@ json resident_now() {
 struct Options {
   std::vector<int64_t> prompts{128, 512}, threads{1, 2};
   int64_t n_gen = 64, reps = 1, n_batch = 0;  // n_batch 0: the runtime's default
+  DType kv_type = DType::F32;                  // --kv f32 | f16 (llama-bench's -ctk / -ctv)
 };
 
 int run_child(const std::string& path, const Options& o) {
@@ -160,7 +161,7 @@ int run_child(const std::string& path, const Options& o) {
   double first_token_s = 0;
   {
     ContextParams cp;
-    cp.n_ctx = n_ctx, cp.n_threads = int(o.threads.back());
+    cp.n_ctx = n_ctx, cp.n_threads = int(o.threads.back()), cp.kv_type = o.kv_type;
     if (o.n_batch) cp.n_batch = o.n_batch;
     auto ctx = Context::create(model, cp);
     if (!ctx.is_ok()) return fail(ctx.status());
@@ -173,7 +174,7 @@ int run_child(const std::string& path, const Options& o) {
 
   for (int64_t t : o.threads) {
     ContextParams cp;
-    cp.n_ctx = n_ctx, cp.n_threads = int(t);
+    cp.n_ctx = n_ctx, cp.n_threads = int(t), cp.kv_type = o.kv_type;
     if (o.n_batch) cp.n_batch = o.n_batch;
     auto made = Context::create(model, cp);
     if (!made.is_ok()) return fail(made.status());
@@ -208,15 +209,17 @@ int run_child(const std::string& path, const Options& o) {
   }
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
-  const KvShape kv = model->kv_shape();
+  KvShape kv = model->kv_shape();
+  kv.type = o.kv_type;
   json info{{"model_bytes", model->gguf() ? model->gguf()->file_size() : 0},
             {"weight_bytes", model->weight_bytes()},
             {"active_weight_bytes", model->active_weight_bytes()},
             {"weights_per_byte", model->gguf() ? weights_per_byte(*model->gguf()) : 0.0},
             {"head_bytes", model->gguf() ? head_bytes(*model->gguf()) : 0.0},
             {"gemm", model->gguf() ? main_gemm_path(*model->gguf()) : "f32"},
-            {"kv_bytes_per_token", kv.floats_per_token() * int64_t(sizeof(float))},
-            {"kv_bytes_per_token_per_layer", (kv.k_width + kv.v_width) * int64_t(sizeof(float))},
+            {"kv_bytes_per_token", int64_t(kv.bytes_per_token())},
+            {"kv_bytes_per_token_per_layer", (kv.k_width + kv.v_width) * int64_t(kv.element_bytes())},
+            {"kv_type", std::string(dtype_name(kv.type))},
             {"n_ctx", n_ctx},
             {"load_s", load_s},
             {"load_to_first_token_s", first_token_s},
@@ -279,7 +282,8 @@ bool measure_file(const std::string& self, const std::string& path, const Option
   for (int64_t t : o.threads) limits[t] = measure_limits(int(t));
   const std::string cmd = shell_quote(self) + " --child " + shell_quote(path) + " -p " + join(o.prompts) + " -n " +
                           std::to_string(o.n_gen) + " -t " + join(o.threads) + " -r " + std::to_string(o.reps) +
-                          (o.n_batch ? " -b " + std::to_string(o.n_batch) : std::string());
+                          (o.n_batch ? " -b " + std::to_string(o.n_batch) : std::string()) +
+                          (o.kv_type != DType::F32 ? " --kv " + std::string(dtype_name(o.kv_type)) : std::string());
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return false;
   std::vector<json> lines;
@@ -433,6 +437,12 @@ int main(int argc, char** argv) {
     else if (a == "-t") o.threads = numbers(a, next());
     else if (a == "-r") o.reps = numbers(a, next()).front();
     else if (a == "-b") o.n_batch = numbers(a, next()).front();
+    else if (a == "--kv") {
+      const std::string v = next();
+      if (v == "f32" || v == "F32") o.kv_type = DType::F32;
+      else if (v == "f16" || v == "F16") o.kv_type = DType::F16;
+      else usage("--kv takes f32 or f16");
+    }
     else if (a == "--models") models = split(next());
     else if (a == "--types") types = split(next());
     else if (a == "--dir") dir = next();

@@ -43,6 +43,7 @@ static_assert(int(EMBER_LOG_DEBUG) == int(ember::LogLevel::kDebug));
 // Released layouts are locked: fields are only appended.
 static_assert(offsetof(ember_model_params, use_mmap) == sizeof(size_t));
 static_assert(offsetof(ember_context_params, n_ctx) == sizeof(size_t));
+static_assert(offsetof(ember_context_params, kv_type) == offsetof(ember_context_params, n_keep) + sizeof(int64_t));
 static_assert(offsetof(ember_sampler_params, temperature) == sizeof(size_t));
 static_assert(offsetof(ember_generate_params, max_tokens) == sizeof(size_t));
 
@@ -336,6 +337,9 @@ ember_status ember_context_create(ember_model* m, const ember_context_params* p,
     cp.memory_limit = p->memory_limit;
     cp.context_shift = p->context_shift != 0;
     cp.n_keep = p->n_keep;
+    if (p->kv_type != EMBER_KV_F32 && p->kv_type != EMBER_KV_F16)
+      return bad_arg("ember_context_create", "params->kv_type must be EMBER_KV_F32 or EMBER_KV_F16");
+    cp.kv_type = p->kv_type == EMBER_KV_F16 ? ember::DType::F16 : ember::DType::F32;
     auto c = ember::Context::create(m->model, cp);
     if (!c) return fail(c.status());
     auto* h = new ember_context();

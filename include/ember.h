@@ -65,12 +65,12 @@ extern "C" {
 /* ---- versions ----------------------------------------------------------------------------- */
 
 #define EMBER_VERSION_MAJOR 0
-#define EMBER_VERSION_MINOR 1
+#define EMBER_VERSION_MINOR 2
 #define EMBER_VERSION_PATCH 0
 #define EMBER_VERSION_NUMBER (EMBER_VERSION_MAJOR * 1000000 + EMBER_VERSION_MINOR * 1000 + EMBER_VERSION_PATCH)
-#define EMBER_VERSION_STRING "0.1.0"
+#define EMBER_VERSION_STRING "0.2.0"
 /* Changes only when a released struct layout or signature changes (and with it the SONAME). */
-#define EMBER_ABI_VERSION 1
+#define EMBER_ABI_VERSION 2
 
 /* The library's numbers, to compare with the header's: EMBER_VERSION_NUMBER, EMBER_ABI_VERSION. */
 EMBER_API int32_t ember_version_number(void);
@@ -190,6 +190,10 @@ EMBER_API ember_status ember_chat_apply_template(const ember_model* model, const
 
 typedef struct ember_context ember_context;
 
+/* The KV cache's elements: F32 (the default), or F16 as llama.cpp's default cache type: half the
+ * memory (and the bytes attention reads per position), values rounded to binary16. */
+typedef enum ember_kv_type { EMBER_KV_F32 = 0, EMBER_KV_F16 = 1 } ember_kv_type;
+
 typedef struct ember_context_params {
   size_t struct_size;
   int64_t n_ctx;          /* tokens the KV cache holds; 0: the model's training context, at most 4096 */
@@ -199,6 +203,7 @@ typedef struct ember_context_params {
   uint64_t memory_limit;  /* bytes of KV cache + scratch allowed; 0: no limit (EMBER_OUT_OF_MEMORY if over) */
   int32_t context_shift;  /* 1: when full, drop the oldest half after n_keep tokens; 0: EMBER_CONTEXT_FULL */
   int64_t n_keep;
+  int32_t kv_type;        /* ember_kv_type of the KV cache's elements (ABI 2); 0: EMBER_KV_F32 */
 } ember_context_params;
 
 EMBER_API void ember_context_params_init(ember_context_params* params);

@@ -23,6 +23,7 @@ struct Case {
   test::RandomModel model;
   float tol;  // of the logit range
   int64_t n_tokens = 25;
+  DType kv_type = DType::F32;  // the cache's elements
 };
 
 std::vector<Case> cases() {
@@ -61,6 +62,18 @@ std::vector<Case> cases() {
   m.arch = "deepseek2";
   m.n_ff = 2464;
   c.push_back({"deepseek_f32_sliced_ffn_attention", m, 1e-5f, 150});
+  // An F16 cache: prefill and decode both store rows rounded to F16 and attend over what the
+  // cache holds. Their F32 rows differ by summation order (1e-5 above), which now and then puts a
+  // value on the other side of an F16 rounding: measured worst 2.4e-5 of the span, bound 2e-4
+  // (150 tokens: several of attention's 64-row conversion blocks, partly filled ones included).
+  c.push_back({"llama_f32_f16_cache", {}, 2e-4f, 25, DType::F16});
+  m = {};
+  m.arch = "qwen2";
+  c.push_back({"qwen2_f32_f16_cache", m, 2e-4f, 150, DType::F16});
+  m = {};
+  m.arch = "deepseek2";
+  m.n_ff = 2464;
+  c.push_back({"deepseek_f32_f16_cache", m, 2e-4f, 150, DType::F16});
   return c;
 }
 
@@ -83,12 +96,13 @@ TEST_P(Identity, IncrementalDecodeEqualsPrefill) {
   const int64_t n = int64_t(seq.size()), V = model->desc().n_vocab;
   std::vector<float> whole(size_t(n * V)), part(size_t(n * V));
   const int64_t n_ctx = std::max<int64_t>(64, n + 8);
-  auto a = Context::create(model, {.n_ctx = n_ctx, .n_batch = n, .n_threads = 2});
+  const DType kv = GetParam().kv_type;
+  auto a = Context::create(model, {.n_ctx = n_ctx, .n_batch = n, .n_threads = 2, .kv_type = kv});
   ASSERT_TRUE(a);
   ASSERT_TRUE((*a)->eval(seq.data(), n, whole.data()));
   const float span = *std::max_element(whole.begin(), whole.end()) - *std::min_element(whole.begin(), whole.end());
   for (int trial = 0; trial < 3; ++trial) {
-    auto b = Context::create(model, {.n_ctx = n_ctx, .n_batch = int64_t(1 + rng() % 6), .n_threads = 1 + trial % 2});
+    auto b = Context::create(model, {.n_ctx = n_ctx, .n_batch = int64_t(1 + rng() % 6), .n_threads = 1 + trial % 2, .kv_type = kv});
     ASSERT_TRUE(b);
     for (int64_t done = 0; done < n;) {
       const int64_t k = std::min<int64_t>(n - done, 1 + rng() % 7);
@@ -106,8 +120,9 @@ TEST_P(Identity, SavedStateContinuesExactly) {
   std::string path;
   auto model = load(GetParam(), &path);
   ASSERT_TRUE(model);
-  auto a = std::move(*Context::create(model, {.n_ctx = 32, .n_threads = 1}));
-  auto b = std::move(*Context::create(model, {.n_ctx = 32, .n_threads = 1}));
+  const DType kv = GetParam().kv_type;
+  auto a = std::move(*Context::create(model, {.n_ctx = 32, .n_threads = 1, .kv_type = kv}));
+  auto b = std::move(*Context::create(model, {.n_ctx = 32, .n_threads = 1, .kv_type = kv}));
   const std::vector<int32_t> prompt = {1, 7, 99, 250, 3};
   ASSERT_TRUE(a->eval(prompt));
   const auto state = a->save_state();
@@ -116,6 +131,10 @@ TEST_P(Identity, SavedStateContinuesExactly) {
   ASSERT_TRUE(a->eval(&next, 1));
   ASSERT_TRUE(b->eval(&next, 1));
   for (int64_t i = 0; i < model->desc().n_vocab; ++i) ASSERT_EQ(a->logits()[i], b->logits()[i]);
+  // A state holds the cache as it is: a context with the other element type refuses it.
+  auto other = Context::create(model, {.n_ctx = 32, .n_threads = 1, .kv_type = kv == DType::F16 ? DType::F32 : DType::F16});
+  ASSERT_TRUE(other);
+  EXPECT_EQ((*other)->load_state(state.data(), state.size()).code(), StatusCode::kInvalidArgument);
   std::remove(path.c_str());
 }
 
@@ -224,6 +243,40 @@ TEST(Deepseek, CacheHoldsOnlyTheLatentAndTheSharedRopeKey) {
   ASSERT_TRUE(ctx);
   EXPECT_EQ((*ctx)->kv_cache().bytes_per_token(), size_t(m.n_layer * (m.kv_lora + m.rope)) * sizeof(float));
   std::remove(path.c_str());
+}
+
+// An F16 cache takes half the bytes of an F32 one and moves the logits only by the rounding of
+// its keys and values (measured worst / span on these models: see the bound); other element
+// types are refused.
+TEST(KvCache, HalfCacheHalvesTheBytesAndKeepsTheLogitsClose) {
+  for (const char* arch : {"llama", "deepseek2"}) {
+    test::RandomModel m;
+    m.arch = arch;
+    const std::string path = m.write(std::string("f16-cache-") + arch);
+    auto model = Model::load(path);
+    ASSERT_TRUE(model) << model.status().to_string();
+    std::vector<int32_t> seq = {1};
+    for (int i = 1; i < 40; ++i) seq.push_back(int32_t(3 + (i * 37) % 290));
+    const int64_t n = int64_t(seq.size()), V = (*model)->desc().n_vocab;
+    std::vector<float> full(size_t(n * V)), half(size_t(n * V));
+    auto a = Context::create(*model, {.n_ctx = 64, .n_threads = 1});
+    auto b = Context::create(*model, {.n_ctx = 64, .n_threads = 1, .kv_type = DType::F16});
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ((*b)->kv_cache().bytes_per_token() * 2, (*a)->kv_cache().bytes_per_token()) << arch;
+    EXPECT_EQ((*b)->kv_cache().bytes() * 2, (*a)->kv_cache().bytes()) << arch;
+    EXPECT_LT((*b)->memory_bytes(), (*a)->memory_bytes()) << arch;
+    ASSERT_TRUE((*a)->eval(seq.data(), n, full.data()));
+    ASSERT_TRUE((*b)->eval(seq.data(), n, half.data()));
+    const float span = *std::max_element(full.begin(), full.end()) - *std::min_element(full.begin(), full.end());
+    float worst = 0;
+    for (size_t i = 0; i < full.size(); ++i) worst = std::max(worst, std::abs(full[i] - half[i]));
+    EXPECT_LE(worst, 5e-3f * span) << arch;
+    EXPECT_GT(worst, 0.0f) << arch << ": the F16 cache should round something";
+    auto bad = Context::create(*model, {.n_ctx = 64, .n_threads = 1, .kv_type = DType::Q8_0});
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    std::remove(path.c_str());
+  }
 }
 
 TEST(Deepseek, MissingTensorIsAFormatErrorNamingIt) {

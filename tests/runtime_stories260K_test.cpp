@@ -163,8 +163,38 @@ TEST(Stories260K, ContextShiftReRotatesKeysToTheirNewPositions) {
   ASSERT_TRUE(fresh->eval(kept));
   const int64_t width = ctx->kv_cache().shape().k_width;
   for (int64_t i = 0; i < int64_t(kept.size()) * width; ++i) {
-    ASSERT_NEAR(ctx->kv_cache().k(0)[i], fresh->kv_cache().k(0)[i], 1e-5) << "key float " << i;
-    ASSERT_NEAR(ctx->kv_cache().v(0)[i], fresh->kv_cache().v(0)[i], 1e-5) << "value float " << i;
+    ASSERT_NEAR(ctx->kv_cache().k_f32(0)[i], fresh->kv_cache().k_f32(0)[i], 1e-5) << "key float " << i;
+    ASSERT_NEAR(ctx->kv_cache().v_f32(0)[i], fresh->kv_cache().v_f32(0)[i], 1e-5) << "value float " << i;
+  }
+}
+
+// The same with an F16 cache: moved rows keep their bits, and re-rotated keys are rounded to F16
+// once more. A rotated value mixes its RoPE pair, so its error is an F16 rounding (2^-11
+// relative) of the pair's size, not its own: the bound is two roundings of the largest key.
+TEST(Stories260K, ContextShiftWithAHalfCache) {
+  std::vector<int32_t> seq = {1};
+  std::mt19937 rng(3);
+  for (int i = 0; i < 40; ++i) seq.push_back(int32_t(3 + rng() % 509));
+  auto ctx = context({.n_ctx = 32, .n_batch = 4, .context_shift = true, .n_keep = 1, .kv_type = DType::F16});
+  for (int32_t t : seq) ASSERT_TRUE(ctx->eval(&t, 1));
+  const std::vector<int32_t> kept = ctx->tokens();
+  auto fresh = context({.n_ctx = 32, .kv_type = DType::F16});
+  ASSERT_TRUE(fresh->eval(kept));
+  const KvCache& a = ctx->kv_cache();
+  const KvCache& b = fresh->kv_cache();
+  const int64_t width = a.shape().k_width, n = int64_t(kept.size());
+  std::vector<float> ka(size_t(n * width)), kb(ka.size()), va(ka.size()), vb(ka.size());
+  a.load_rows(a.k(0), width, 0, ka.data(), n);
+  b.load_rows(b.k(0), width, 0, kb.data(), n);
+  a.load_rows(a.v(0), width, 0, va.data(), n);
+  b.load_rows(b.v(0), width, 0, vb.data(), n);
+  float largest = 0;
+  for (float k : kb) largest = std::max(largest, std::abs(k));
+  for (size_t i = 0; i < ka.size(); ++i) {
+    ASSERT_NEAR(ka[i], kb[i], 2.0f * 0x1p-11f * largest) << "key " << i;
+    // Layer 0's values depend on the token alone; the two caches' F32 rows differ only by
+    // summation order (batch against single tokens), now and then an F16 rounding step apart.
+    ASSERT_NEAR(va[i], vb[i], 0x1p-10f * std::abs(vb[i]) + 1e-6f) << "value " << i;
   }
 }
 

@@ -15,7 +15,7 @@ const koffi = require('koffi');
 
 function findLibrary() {
   if (process.env.EMBER_LIBRARY) return process.env.EMBER_LIBRARY;
-  for (const name of ['libember.so', 'libember.so.1', 'libember.dylib']) {
+  for (const name of ['libember.so', 'libember.so.2', 'libember.dylib']) {
     const p = path.join(__dirname, name);
     if (fs.existsSync(p)) return p;
   }
@@ -34,7 +34,7 @@ const ModelParams = koffi.struct('ember_model_params', {
 });
 const ContextParams = koffi.struct('ember_context_params', {
   struct_size: 'size_t', n_ctx: 'int64_t', n_batch: 'int64_t', n_threads: 'int32_t', seed: 'uint64_t',
-  memory_limit: 'uint64_t', context_shift: 'int32_t', n_keep: 'int64_t',
+  memory_limit: 'uint64_t', context_shift: 'int32_t', n_keep: 'int64_t', kv_type: 'int32_t',
 });
 const SamplerParams = koffi.struct('ember_sampler_params', {
   struct_size: 'size_t', temperature: 'float', top_k: 'int32_t', top_p: 'float', min_p: 'float', repeat_penalty: 'float',
@@ -193,10 +193,12 @@ class Sampler {
 }
 
 class Context {
-  constructor(model, { nCtx = 0, nBatch = 0, nThreads = 0, seed = 0, memoryLimit = 0 } = {}) {
+  constructor(model, { nCtx = 0, nBatch = 0, nThreads = 0, seed = 0, memoryLimit = 0, kvType = 'f32' } = {}) {
+    const kvTypes = { f32: 0, f16: 1 };
+    if (!(kvType in kvTypes)) throw new TypeError(`kvType must be 'f32' or 'f16', not ${kvType}`);
     const p = {};
     C.context_params_init(p);
-    Object.assign(p, { n_ctx: nCtx, n_batch: nBatch, n_threads: nThreads, seed, memory_limit: memoryLimit });
+    Object.assign(p, { n_ctx: nCtx, n_batch: nBatch, n_threads: nThreads, seed, memory_limit: memoryLimit, kv_type: kvTypes[kvType] });
     const out = [null];
     check(C.context_create(model._h, p, out));
     this.handle = out[0];

@@ -32,7 +32,7 @@ namespace {
   std::fprintf(stderr,
                "usage: ember-generate -m MODEL (-p PROMPT | -f FILE | --tokens ID,ID,...) [-n N] [--temp T] [--top-k K]\n"
                "       [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--sampler chain|llama2c] [--batch B]\n"
-               "       [-c N_CTX] [-t THREADS] [--chat] [--system TEXT] [--logits-out FILE] [--json]\n");
+               "       [-c N_CTX] [-ctk f32|f16] [-t THREADS] [--chat] [--system TEXT] [--logits-out FILE] [--json]\n");
   std::exit(2);
 }
 
@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   bool have_prompt = false, chat = false, json_out = false, have_seed = false;
   int64_t n_predict = 128, n_batch = 256, n_ctx = 0;
   int n_threads = 0;
+  DType kv_type = DType::F32;
   SamplerParams sp;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -76,6 +77,12 @@ int main(int argc, char** argv) {
     else if (a == "--sampler") sampler_style = next();
     else if (a == "--batch" || a == "-b") n_batch = int64_t(number("--batch", next()));
     else if (a == "-c" || a == "--ctx-size") n_ctx = int64_t(number("-c", next()));
+    else if (a == "-ctk" || a == "--cache-type") {  // llama.cpp's -ctk: the KV cache's elements
+      const std::string v = next();
+      if (v == "f32") kv_type = DType::F32;
+      else if (v == "f16") kv_type = DType::F16;
+      else usage("--cache-type is f32 or f16");
+    }
     else if (a == "-t" || a == "--threads") n_threads = int(number("-t", next()));
     else if (a == "--chat") chat = true;
     else if (a == "--system") system_prompt = next();
@@ -129,6 +136,7 @@ int main(int argc, char** argv) {
   cp.n_ctx = n_ctx;
   cp.n_batch = n_batch;
   cp.n_threads = n_threads;
+  cp.kv_type = kv_type;
   if (cp.n_ctx == 0) {  // room for the whole run, and at least the usual window
     const int64_t usual = std::min<int64_t>(m.desc().n_ctx_train > 0 ? m.desc().n_ctx_train : 4096, 4096);
     cp.n_ctx = std::max<int64_t>(usual, int64_t(tokens.size()) + std::max<int64_t>(n_predict, 0) + 1);

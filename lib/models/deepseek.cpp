@@ -190,6 +190,7 @@ class DeepseekModel final : public Model {
   size_t scratch_bytes(int64_t n_batch) const override {
     using A = model_util::ScratchArena;
     const int64_t floats = 3 * A::rounded(n_batch * desc_.n_embd) +
+                           A::rounded(n_batch * (desc_.kv_lora_rank + desc_.qk_rope_head_dim)) +  // new rows, F16 cache
                            phase_floats(n_batch) +
                            2 * A::rounded(hidden_floats(n_batch));
     return size_t(floats) * sizeof(float) + kTensorAlignment;
@@ -210,6 +211,8 @@ class DeepseekModel final : public Model {
     float* tmp = take(n * E);
     float* gate = take(ffn_floats);
     float* up = take(ffn_floats);
+    float* kv_rows = take(n * lat);
+    const bool in_place = kv.type() == DType::F32;
     int64_t region = phase_floats(n);
     const PhaseBuffers pb = phase_buffers(take(region), n, &region);
     float *cq = pb.cq, *q = pb.q, *q_lat = pb.q_lat, *att = pb.att, *o = pb.o;
@@ -220,8 +223,9 @@ class DeepseekModel final : public Model {
     for (int64_t t = 0; t < n; ++t) model_util::embed(tok_embd_, tokens[t], x + t * E);
     for (int64_t l = 0; l < d.n_layer; ++l) {
       const Layer& L = layers_[size_t(l)];
-      float* cache = kv.k(l);
-      float* kv_new = cache + pos0 * lat;  // [c_kv | k_R] rows of this batch, written in place
+      // [c_kv | k_R] rows of this batch: in place in an F32 cache; an F16 one takes them once
+      // they are final (after the norm and RoPE).
+      float* kv_new = in_place ? kv.k_f32(l) + pos0 * lat : kv_rows;
       for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, xn + t * E, E, d.rms_norm_eps);
       // Queries (through their low-rank latent when q_lora_rank > 0), and the compressed key/value
       // latent with the shared RoPE key, straight into the cache: one pass over xn.
@@ -238,6 +242,7 @@ class DeepseekModel final : public Model {
         rope(row + R, 1, rdim, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
         rope(q + t * H * QW + nope, H, QW, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
       }
+      if (!in_place) kv.store_rows(kv.k(l), lat, pos0, kv_new, n);
       // Attention in the latent space, kAttnTokens queries at a time (their latent queries and
       // outputs are 16 x 576 floats a token for V2-Lite: 9.4 MiB for 256 tokens at once).
       for (int64_t t0 = 0; t0 < n; t0 += kAttnTokens) {
@@ -250,7 +255,7 @@ class DeepseekModel final : public Model {
             std::memcpy(q_lat + (t * H + h) * lat + R, qt + (t * H + h) * QW + nope, size_t(rdim) * sizeof(float));
         // One shared latent "head" serves as key (all lat values) and value (its first R values).
         const AttentionShape shape{nt, pos0 + t0 + nt, H, 1, lat, pos0 + t0, lat, scale_};
-        attention(q_lat, cache, cache, att, shape, pool);
+        attention(q_lat, kv.k(l), kv.k(l), kv.type(), att, shape, pool);
         per_head(L.wv_b, att, lat, o + t0 * H * V, V, nt, gate, up, pool);
       }
       linear(L.wo, o, n, tmp, pool);
@@ -294,13 +299,15 @@ class DeepseekModel final : public Model {
   void shift_cache(KvCache& kv, int64_t from, int64_t count, int64_t to) const override {
     const ModelDescription& d = desc_;
     const int64_t lat = d.kv_lora_rank + d.qk_rope_head_dim;
-    for (int64_t l = 0; l < d.n_layer; ++l) {
-      float* c = kv.k(l);
-      std::memmove(c + to * lat, c + from * lat, size_t(count * lat) * sizeof(float));
-      for (int64_t t = 0; t < count; ++t)  // only k_R carries a position
-        rope(c + (to + t) * lat + d.kv_lora_rank, 1, d.qk_rope_head_dim, d.qk_rope_head_dim, to - from, rope_.inv_freq.data(),
+    kv.move_rows(from, count, to);
+    std::vector<float> row(static_cast<size_t>(lat));
+    for (int64_t l = 0; l < d.n_layer; ++l)
+      for (int64_t t = to; t < to + count; ++t) {  // only k_R carries a position
+        kv.load_rows(kv.k(l), lat, t, row.data(), 1);
+        rope(row.data() + d.kv_lora_rank, 1, d.qk_rope_head_dim, d.qk_rope_head_dim, to - from, rope_.inv_freq.data(),
              d.rope_style, 1.0f);
-    }
+        kv.store_rows(kv.k(l), lat, t, row.data(), 1);
+      }
   }
 
  private:

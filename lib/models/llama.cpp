@@ -81,12 +81,13 @@ class LlamaModel final : public Model {
     return {desc_.n_layer, kv, kv};
   }
 
-  // x, xn: n_embd; q, att: n_head * head_dim; gate, up: n_ff (per token of the batch).
+  // x, xn: n_embd; q, att: n_head * head_dim; new K and V rows before an F16 cache takes them:
+  // n_head_kv * head_dim each; gate, up: n_ff (per token of the batch).
   size_t scratch_bytes(int64_t n_batch) const override {
     const ModelDescription& d = desc_;
-    const int64_t per_token = 4 * d.n_embd + 2 * d.n_head * d.head_dim;
+    const int64_t per_token = 4 * d.n_embd + 2 * d.n_head * d.head_dim + 2 * d.n_head_kv * d.head_dim;
     return size_t(n_batch * per_token + 2 * model_util::ffn_hidden_floats(n_batch, d.n_ff)) * sizeof(float) +
-           8 * kTensorAlignment;
+           16 * kTensorAlignment;  // each take rounds up to 64 bytes
   }
 
   Status forward(const int32_t* tokens, int64_t n, int64_t pos0, KvCache& kv, Scratch& scratch, ThreadPool* pool,
@@ -106,15 +107,18 @@ class LlamaModel final : public Model {
     float* up = take(ffn_floats);
     float* ffn_out = take(n * E);
     float* ffn_part = take(n * E);
+    float* k_rows = take(n * KV);
+    float* v_rows = take(n * KV);
+    const bool in_place = kv.type() == DType::F32;
 
     for (int64_t t = 0; t < n; ++t) model_util::embed(tok_embd_, tokens[t], x + t * E);
     const float scale = 1.0f / std::sqrt(float(hd));
     for (int64_t l = 0; l < d.n_layer; ++l) {
       const Layer& L = layers_[size_t(l)];
-      float* k_cache = kv.k(l);
-      float* v_cache = kv.v(l);
-      float* k_new = k_cache + pos0 * KV;  // this batch's keys and values go straight into the cache
-      float* v_new = v_cache + pos0 * KV;
+      // This batch's keys and values go straight into an F32 cache; an F16 one takes them once
+      // they are final (after bias and RoPE).
+      float* k_new = in_place ? kv.k_f32(l) + pos0 * KV : k_rows;
+      float* v_new = in_place ? kv.v_f32(l) + pos0 * KV : v_rows;
       // Attention block.
       for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, xn + t * E, E, d.rms_norm_eps);
       model_util::linear_many({{&L.wq, q}, {&L.wk, k_new}, {&L.wv, v_new}}, xn, n, pool);
@@ -127,8 +131,12 @@ class LlamaModel final : public Model {
         rope(q + t * Q, d.n_head, hd, d.rope_dim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
         rope(k_new + t * KV, d.n_head_kv, hd, d.rope_dim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
       }
+      if (!in_place) {
+        kv.store_rows(kv.k(l), KV, pos0, k_new, n);
+        kv.store_rows(kv.v(l), KV, pos0, v_new, n);
+      }
       const AttentionShape shape{n, pos0 + n, d.n_head, d.n_head_kv, hd, pos0, KV, scale};
-      attention(q, k_cache, v_cache, att, shape, pool);
+      attention(q, kv.k(l), kv.v(l), kv.type(), att, shape, pool);
       linear(L.wo, att, n, xn, pool);
       for (int64_t i = 0; i < n * E; ++i) x[i] += xn[i];
       // Feed-forward block.
@@ -143,16 +151,16 @@ class LlamaModel final : public Model {
   void shift_cache(KvCache& kv, int64_t from, int64_t count, int64_t to) const override {
     const ModelDescription& d = desc_;
     const int64_t KV = d.n_head_kv * d.head_dim;
-    for (int64_t l = 0; l < d.n_layer; ++l) {
-      float* k = kv.k(l);
-      float* v = kv.v(l);
-      std::memmove(k + to * KV, k + from * KV, size_t(count * KV) * sizeof(float));
-      std::memmove(v + to * KV, v + from * KV, size_t(count * KV) * sizeof(float));
-      // Keys were rotated for their old positions; rotating by (to - from) more gives the new
-      // ones, since rotations compose by adding angles. mscale was applied once already.
-      for (int64_t t = 0; t < count; ++t)
-        rope(k + (to + t) * KV, d.n_head_kv, d.head_dim, d.rope_dim, to - from, rope_.inv_freq.data(), d.rope_style, 1.0f);
-    }
+    kv.move_rows(from, count, to);
+    // Keys were rotated for their old positions; rotating by (to - from) more gives the new ones,
+    // since rotations compose by adding angles. mscale was applied once already.
+    std::vector<float> key(static_cast<size_t>(KV));
+    for (int64_t l = 0; l < d.n_layer; ++l)
+      for (int64_t t = to; t < to + count; ++t) {
+        kv.load_rows(kv.k(l), KV, t, key.data(), 1);
+        rope(key.data(), d.n_head_kv, d.head_dim, d.rope_dim, to - from, rope_.inv_freq.data(), d.rope_style, 1.0f);
+        kv.store_rows(kv.k(l), KV, t, key.data(), 1);
+      }
   }
 
  private:

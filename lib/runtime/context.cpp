@@ -21,8 +21,11 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   if (q.n_threads > 256) return invalid_argument("context: too many threads");
   if (q.context_shift && q.n_keep >= q.n_ctx - 1) return invalid_argument("context: n_keep must leave room to shift");
 
-  const KvShape shape = model->kv_shape();
-  const uint64_t need = uint64_t(q.n_ctx) * uint64_t(shape.floats_per_token()) * sizeof(float) + model->scratch_bytes(q.n_batch);
+  if (q.kv_type != DType::F32 && q.kv_type != DType::F16)
+    return invalid_argument("context: the KV cache holds F32 or F16, not " + std::string(dtype_name(q.kv_type)));
+  KvShape shape = model->kv_shape();
+  shape.type = q.kv_type;
+  const uint64_t need = uint64_t(q.n_ctx) * uint64_t(shape.bytes_per_token()) + model->scratch_bytes(q.n_batch);
   if (q.memory_limit > 0 && need > q.memory_limit)
     return out_of_memory("context: " + std::to_string(q.n_ctx) + " tokens need " + std::to_string(need) +
                          " bytes of cache and scratch, over the limit of " + std::to_string(q.memory_limit));
@@ -83,17 +86,18 @@ Status Context::truncate(int64_t n) {
 }
 
 // ---- state ------------------------------------------------------------------------------------------
-// "EMBS", version, KV shape and vocabulary (must match), n_past, tokens, then per layer the K rows
-// and V rows [0, n_past), then the logits. Native byte order: a state stays on the device it
-// was made on.
+// "EMBS", version, KV shape, element type and vocabulary (must match), n_past, tokens, then per
+// layer the K rows and V rows [0, n_past) as the cache holds them, then the logits. Native byte
+// order: a state stays on the device it was made on.
 
 namespace {
 constexpr char kStateMagic[4] = {'E', 'M', 'B', 'S'};
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;  // 2: the element type (F16 caches)
 struct StateHeader {
   char magic[4];
   uint32_t version;
   int64_t n_layer, k_width, v_width, n_vocab, n_past;
+  uint32_t kv_type, reserved;
 };
 }  // namespace
 
@@ -104,7 +108,9 @@ std::vector<uint8_t> Context::save_state() const {
   std::memcpy(h.magic, kStateMagic, 4);
   h.version = kStateVersion;
   h.n_layer = s.n_layer, h.k_width = s.k_width, h.v_width = s.v_width, h.n_vocab = n_vocab(), h.n_past = n;
-  std::vector<uint8_t> out(sizeof h + size_t(n) * 4 + size_t(n * s.floats_per_token()) * 4 + size_t(n_vocab()) * 4);
+  h.kv_type = uint32_t(s.type);
+  const size_t e = s.element_bytes();
+  std::vector<uint8_t> out(sizeof h + size_t(n) * 4 + size_t(n) * s.bytes_per_token() + size_t(n_vocab()) * 4);
   uint8_t* p = out.data();
   auto put = [&](const void* src, size_t bytes) {
     if (bytes) std::memcpy(p, src, bytes);
@@ -113,8 +119,8 @@ std::vector<uint8_t> Context::save_state() const {
   put(&h, sizeof h);
   put(tokens_.data(), size_t(n) * 4);
   for (int64_t l = 0; l < s.n_layer; ++l) {
-    put(kv_.k(l), size_t(n * s.k_width) * 4);
-    put(kv_.v(l), size_t(n * s.v_width) * 4);
+    put(kv_.k(l), size_t(n * s.k_width) * e);
+    put(kv_.v(l), size_t(n * s.v_width) * e);
   }
   put(logits_.data(), size_t(n_vocab()) * 4);
   return out;
@@ -128,10 +134,14 @@ Status Context::load_state(const uint8_t* data, size_t size) {
   if (std::memcmp(h.magic, kStateMagic, 4) != 0 || h.version != kStateVersion) return invalid_argument("state: not a saved Ember state (bad magic or version)");
   if (h.n_layer != s.n_layer || h.k_width != s.k_width || h.v_width != s.v_width || h.n_vocab != n_vocab())
     return invalid_argument("state: saved by a context of a different model");
+  if (h.kv_type != uint32_t(s.type))
+    return invalid_argument("state: saved from a KV cache of another element type than this context's " +
+                            std::string(dtype_name(s.type)));
   if (h.n_past < 0 || h.n_past > n_ctx())
     return invalid_argument("state: " + std::to_string(h.n_past) + " tokens do not fit a context of " + std::to_string(n_ctx()));
   const int64_t n = h.n_past;
-  const size_t want = sizeof h + size_t(n) * 4 + size_t(n * s.floats_per_token()) * 4 + size_t(n_vocab()) * 4;
+  const size_t e = s.element_bytes();
+  const size_t want = sizeof h + size_t(n) * 4 + size_t(n) * s.bytes_per_token() + size_t(n_vocab()) * 4;
   if (size != want) return invalid_argument("state: " + std::to_string(size) + " bytes, expected " + std::to_string(want));
   const uint8_t* p = data + sizeof h;
   auto get = [&](void* dst, size_t bytes) {
@@ -143,8 +153,8 @@ Status Context::load_state(const uint8_t* data, size_t size) {
   for (int32_t t : toks)
     if (t < 0 || t >= n_vocab()) return invalid_argument("state: token id out of range");
   for (int64_t l = 0; l < s.n_layer; ++l) {
-    get(kv_.k(l), size_t(n * s.k_width) * 4);
-    get(kv_.v(l), size_t(n * s.v_width) * 4);
+    get(kv_.k(l), size_t(n * s.k_width) * e);
+    get(kv_.v(l), size_t(n * s.v_width) * e);
   }
   get(logits_.data(), size_t(n_vocab()) * 4);
   tokens_ = std::move(toks);

@@ -242,6 +242,23 @@ static void test_context(ember_model* m) {
   CHECK(ember_context_n_ctx(ctx) == 256 && ember_context_n_past(ctx) == 0);
   CHECK(ember_context_memory_bytes(ctx) > 256u * 5 * 64 * 4);
   CHECK(ember_get_logits(ctx) == NULL);
+  {
+    /* An F16 cache: half the cache's bytes. stories260K: 5 layers, K and V rows of 4 KV heads x 8,
+     * so 256 tokens x 5 x 2 x 32 values x 2 bytes saved. */
+    CHECK(cp.kv_type == EMBER_KV_F32);
+    ember_context_params hp = cp;
+    hp.kv_type = EMBER_KV_F16;
+    ember_context* half = NULL;
+    CHECK_STATUS(ember_context_create(m, &hp, &half), EMBER_OK);
+    CHECK(ember_context_memory_bytes(ctx) - ember_context_memory_bytes(half) == 256u * 5 * 2 * 32 * 2);
+    const int32_t some[3] = {1, 403, 407};
+    CHECK_STATUS(ember_decode(half, some, 3), EMBER_OK);
+    ember_context_free(half);
+    hp.kv_type = 7;
+    half = (ember_context*)0x1;
+    CHECK_STATUS(ember_context_create(m, &hp, &half), EMBER_INVALID_ARGUMENT);
+    CHECK(half == (ember_context*)0x1 && strstr(ember_last_error(), "kv_type") != NULL);
+  }
 
   /* Decode, logits, embeddings. */
   const int32_t prompt[4] = {1, 403, 407, 261};

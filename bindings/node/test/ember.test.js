@@ -12,8 +12,8 @@ const GREEDY = ', there was a little girl named Lily. She loved to play outside 
 
 test('model facts and tokens', () => {
   const m = new ember.Model(STORIES);
-  assert.strictEqual(ember.version(), '0.1.0');
-  assert.strictEqual(ember.abiVersion(), 1);
+  assert.strictEqual(ember.version(), '0.2.0');
+  assert.strictEqual(ember.abiVersion(), 2);
   assert.deepStrictEqual([m.architecture, m.nVocab, m.nEmbd, m.nLayer, m.nCtxTrain], ['llama', 512, 64, 5, 512]);
   assert.strictEqual(m.meta('llama.block_count'), '5');
   const ids = m.tokenize('Once upon a time');
@@ -37,6 +37,17 @@ test('streams the greedy story through an async iterator', async () => {
   for await (const piece of ctx.generate('Once upon a time', { maxTokens: 100, stop: ['Lily'] })) stopped += piece;
   assert.strictEqual(stopped, ', there was a little girl named ');
   ctx.close();
+  m.close();
+});
+
+test('a half-precision cache keeps the greedy story', async () => {
+  const m = new ember.Model(STORIES);
+  const ctx = new ember.Context(m, { nThreads: 1, kvType: 'f16' });
+  let text = '';
+  for await (const piece of ctx.generate('Once upon a time', { maxTokens: 30 })) text += piece;
+  assert.ok(text.startsWith(GREEDY), text);
+  ctx.close();
+  assert.throws(() => new ember.Context(m, { kvType: 'q8_0' }), TypeError);
   m.close();
 });
 

@@ -75,7 +75,7 @@ def _find_library() -> str:
     if env:
         return env
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("libember.so", "libember.so.1", "libember.dylib"):
+    for name in ("libember.so", "libember.so.2", "libember.dylib"):
         if os.path.exists(os.path.join(here, name)):
             return os.path.join(here, name)
     found = ctypes.util.find_library("ember")
@@ -100,7 +100,8 @@ class _ModelParams(ctypes.Structure):
 
 class _ContextParams(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("n_ctx", c_int64), ("n_batch", c_int64), ("n_threads", c_int32),
-                ("seed", c_uint64), ("memory_limit", c_uint64), ("context_shift", c_int32), ("n_keep", c_int64)]
+                ("seed", c_uint64), ("memory_limit", c_uint64), ("context_shift", c_int32), ("n_keep", c_int64),
+                ("kv_type", c_int32)]
 
 
 class _SamplerParams(ctypes.Structure):
@@ -182,8 +183,8 @@ def version() -> str:
     return _version_string().decode()
 
 
-if _abi_version() != 1:
-    raise ImportError(f"{library_path} has ABI version {_abi_version()}; these bindings speak version 1")
+if _abi_version() != 2:
+    raise ImportError(f"{library_path} has ABI version {_abi_version()}; these bindings speak version 2")
 
 
 def _check(status: int, message: Optional[bytes] = None) -> None:
@@ -341,11 +342,15 @@ class Context(_Handle):
     _free, _what = staticmethod(_context_free), "context"
 
     def __init__(self, model: Model, *, n_ctx: int = 0, n_batch: int = 0, n_threads: int = 0, seed: int = 0,
-                 memory_limit: int = 0, context_shift: bool = False, n_keep: int = 0):
+                 memory_limit: int = 0, context_shift: bool = False, n_keep: int = 0, kv_type: str = "f32"):
         p = _ContextParams()
         _context_params_init(ctypes.byref(p))
         p.n_ctx, p.n_batch, p.n_threads, p.seed = n_ctx, n_batch, n_threads, seed
         p.memory_limit, p.context_shift, p.n_keep = memory_limit, int(context_shift), n_keep
+        kv_types = {"f32": 0, "f16": 1}
+        if kv_type not in kv_types:
+            raise ValueError(f"kv_type must be 'f32' or 'f16', not {kv_type!r}")
+        p.kv_type = kv_types[kv_type]
         self.model = model
         self._h = _P()
         _check(_context_create(model._handle(), ctypes.byref(p), ctypes.byref(self._h)))

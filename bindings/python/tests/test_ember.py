@@ -20,7 +20,7 @@ def model():
 
 
 def test_version_and_library():
-    assert ember.version() == "0.1.0"
+    assert ember.version() == "0.2.0"
     assert os.path.exists(ember.library_path) or ember.library_path
 
 
@@ -51,6 +51,14 @@ def test_greedy_generation_streams_the_reference_story(model):
         assert text.startswith(GREEDY_START)
         assert ctx.last_result["stop_reason"] == "length"
         assert ctx.last_result["n_generated_tokens"] == 40
+
+
+def test_a_half_precision_cache_keeps_the_greedy_story(model):
+    with ember.Context(model, n_threads=1, kv_type="f16") as ctx:
+        text = "Once upon a time" + "".join(ctx.generate("Once upon a time", max_tokens=40))
+        assert text.startswith(GREEDY_START)
+    with pytest.raises(ValueError):
+        ember.Context(model, kv_type="q8_0")
 
 
 def test_stop_strings_and_seeded_sampling(model):

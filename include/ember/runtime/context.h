@@ -22,6 +22,7 @@ struct ContextParams {
   bool context_shift = false;
   int64_t n_keep = 0;
   uint64_t memory_limit = 0;  // bytes of KV cache + scratch allowed (0: no limit): OUT_OF_MEMORY if over
+  DType kv_type = DType::F32;  // the KV cache's elements: F32 or F16 (half the memory)
 };
 
 class Context {

@@ -21,7 +21,7 @@ pub const EMBER_POOLING_LAST: ember_pooling = 0;
 pub const EMBER_POOLING_MEAN: ember_pooling = 1;
 pub type ember_stop_reason = c_int;
 
-pub const EMBER_ABI_VERSION: i32 = 1;
+pub const EMBER_ABI_VERSION: i32 = 2;
 
 #[repr(C)]
 pub struct ember_model {
@@ -73,6 +73,7 @@ pub struct ember_context_params {
     pub memory_limit: u64,
     pub context_shift: i32,
     pub n_keep: i64,
+    pub kv_type: i32,
 }
 
 #[repr(C)]
@@ -204,7 +205,7 @@ mod tests {
     #[test]
     fn struct_layouts_match_the_c_ones() {
         use std::mem::size_of;
-        assert_eq!(size_of::<super::ember_context_params>(), 64);
+        assert_eq!(size_of::<super::ember_context_params>(), 72);
         assert_eq!(size_of::<super::ember_sampler_params>(), 48);
         assert_eq!(size_of::<super::ember_generate_result>(), 48);
     }

@@ -102,7 +102,7 @@ fn string_out(call: impl FnMut(*mut c_char, usize, *mut usize) -> sys::ember_sta
     Ok(String::from_utf8_lossy(&bytes_out(call)?).into_owned())
 }
 
-/// The library's version ("0.1.0").
+/// The library's version ("0.2.0").
 pub fn version() -> String {
     unsafe { text(sys::ember_version_string()) }
 }
@@ -269,12 +269,21 @@ impl Drop for Sampler<'_> {
 
 // ---- contexts ----------------------------------------------------------------------------------
 
+/// The KV cache's elements: F16 takes half the memory of F32.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KvType {
+    #[default]
+    F32,
+    F16,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ContextOptions {
     pub n_ctx: i64,
     pub n_batch: i64,
     pub n_threads: i32,
     pub memory_limit: u64,
+    pub kv_type: KvType,
 }
 
 /// One conversation's KV cache over a model it borrows.
@@ -298,6 +307,10 @@ impl<'m> Context<'m> {
         p.n_batch = o.n_batch;
         p.n_threads = o.n_threads;
         p.memory_limit = o.memory_limit;
+        p.kv_type = match o.kv_type {
+            KvType::F32 => 0,
+            KvType::F16 => 1,
+        };
         let mut raw = ptr::null_mut();
         check(unsafe { sys::ember_context_create(model.raw, &p, &mut raw) })?;
         Ok(Context { raw, model })

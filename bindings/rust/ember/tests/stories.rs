@@ -10,7 +10,7 @@ const GREEDY: &str = ", there was a little girl named Lily. She loved to play ou
 #[test]
 fn facts_and_tokens() {
     let m = model();
-    assert_eq!(ember::version(), "0.1.0");
+    assert_eq!(ember::version(), "0.2.0");
     assert_eq!((m.architecture().as_str(), m.n_vocab(), m.n_embd(), m.n_layer()), ("llama", 512, 64, 5));
     assert_eq!(m.meta("llama.block_count").unwrap(), "5");
     let ids = m.tokenize("Once upon a time", true, false).unwrap();
@@ -26,6 +26,15 @@ fn token_iterator_gives_the_greedy_story() {
     let text: String = ctx.tokens("Once upon a time", 30, None).unwrap().map(|t| t.unwrap().text).collect();
     assert!(text.starts_with(GREEDY), "{text}");
     assert_eq!(ctx.n_past(), 5 + 30);
+}
+
+#[test]
+fn a_half_precision_cache_keeps_the_greedy_story() {
+    let m = model();
+    let o = ContextOptions { n_threads: 1, kv_type: ember::KvType::F16, ..Default::default() };
+    let mut ctx = Context::new(&m, o).unwrap();
+    let text: String = ctx.tokens("Once upon a time", 30, None).unwrap().map(|t| t.unwrap().text).collect();
+    assert!(text.starts_with(GREEDY), "{text}");
 }
 
 #[test]
