@@ -29,8 +29,9 @@ using DequantFn = void (*)(const void* src, float* dst, int64_t n);
 // Quantized weights meet 8-bit activations (qdot_impl.h): the activation vector is converted once
 // per product into the block format the weight type pairs with.
 // kQ8x128 and kQ8x64 are the AVX-512 layouts of qdot_avx512.h (groups of four or two 32-value blocks).
-// kQ8x256K4 is kQ8x256 with the codes in the register order of Q4_K/Q5_K; kQ8x256K2 and
-// kQ8x256Lanes are qdot_avx512.h's ActQ8x256G for Q2_K/Q3_K in the file and in the lane layout.
+// kQ8x256K4 is kQ8x256 with the codes in the register order of Q5_K; kQ8x256K2 and kQ8x256Lanes
+// are qdot_avx512.h's ActQ8x256G for Q2_K/Q3_K in the file layout and for the lane order (Q2_Kx16,
+// Q3_Kx16, and Q4_K in either layout).
 enum class ActFormat { kNone, kQ8x32, kQ8x256, kQ8x128, kQ8x64, kQ8x256K4, kQ8x256K2, kQ8x256Lanes };
 inline constexpr int kNumActFormats = 8;
 using QDotFn = float (*)(const void* w_row, const void* x_q8, int64_t n);

@@ -334,7 +334,7 @@ void qdot_rows(const uint8_t* const* rows, const typename F::Act* a, int64_t n, 
 // scalar zero-point and min terms. (Q2_K and Q3_K, further down, go one group per lane instead.)
 
 // Which 32-value run of the superblock lands in each half of register k, for each code order.
-constexpr int kRunsK4[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};  // Q4_K, Q5_K: a 64-byte load's low / high nibbles
+constexpr int kRunsK4[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};  // Q5_K: a 64-byte load's low / high nibbles
 
 template <const int (&kRuns)[4][2]>
 void quantize_act_256_runs(const float* x, void* out, int64_t n) {
@@ -405,19 +405,25 @@ inline int32_t dot8_i16(__m128i a, __m128i b) {
   return _mm_cvtsi128_si32(v);
 }
 
+// The 6-bit scales and mins of k4_scale_min as eight bytes each, four at a time in 32-bit words:
+// groups 0-3 are the low six bits of bytes 0-3 (scales) and 4-7 (mins); groups 4-7 take their low
+// four bits from the nibbles of bytes 8-11 and their top two from the top bits of bytes 0-3 / 4-7.
+inline void k4_scales_mins(const uint8_t* scales, uint64_t* sc, uint64_t* mn) {
+  const uint32_t w0 = load_u32(scales), w1 = load_u32(scales + 4), w2 = load_u32(scales + 8);
+  constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
+  *sc = uint64_t(w0 & k6) | uint64_t((w2 & k4) | (((w0 >> 6) & k2) << 4)) << 32;
+  *mn = uint64_t(w1 & k6) | uint64_t(((w2 >> 4) & k4) | (((w1 >> 6) & k2) << 4)) << 32;
+}
+
+// Q5_K (Q4_K goes through K4Lanes / K4File below): 8 groups of 32, w = d sc_g q - dmin m_g.
 template <bool kFifthBit>
-struct K4 {  // Q4_K (and Q5_K): 8 groups of 32, w = d sc_g q - dmin m_g
+struct K4 {
   using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
   using Act = ActQ8_256;
   static void block(const uint8_t* p, const ActQ8_256& a, __m512& acc, float& off) {
     const Block& b = *reinterpret_cast<const Block*>(p);
-    // The 6-bit scales and mins of k4_scale_min, four at a time in 32-bit words: groups 0-3 are
-    // the low six bits of bytes 0-3 (scales) and 4-7 (mins); groups 4-7 take their low four bits
-    // from the nibbles of bytes 8-11 and their top two from the top bits of bytes 0-3 / 4-7.
-    const uint32_t w0 = load_u32(b.scales), w1 = load_u32(b.scales + 4), w2 = load_u32(b.scales + 8);
-    constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
-    const uint64_t sc = uint64_t(w0 & k6) | uint64_t((w2 & k4) | (((w0 >> 6) & k2) << 4)) << 32;
-    const uint64_t mn = uint64_t(w1 & k6) | uint64_t(((w2 >> 4) & k4) | (((w1 >> 6) & k2) << 4)) << 32;
+    uint64_t sc, mn;
+    k4_scales_mins(b.scales, &sc, &mn);
     const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mn)));
 
     const __m512i m4 = _mm512_set1_epi8(0xF);
@@ -486,10 +492,8 @@ struct alignas(64) ActQ8x256G {
 };
 static_assert(sizeof(ActQ8x256G) == detail::act_bytes(detail::ActFormat::kQ8x256Lanes, kQK_K));
 
-// kLanes: codes of register k, byte 4l + r = value 16 k2_lane_group(l) + 4k + r; otherwise the
-// file layout's (register k: values 32k + 0..31 and 128 + 32k + 0..31, bit pair k of its 64 bytes).
-// kLanes: dword l of register k is the natural dword 4 k2_lane_group(l) + k: lanes 0-7 come from
-// the first 128 codes and 8-15 from the last, one two-register permute each.
+// quantize_act_k2's lane order: dword l of register k is the natural dword 4 k2_lane_group(l) + k;
+// lanes 0-7 come from the first 128 codes and 8-15 from the last, one two-register permute each.
 struct K2LaneDwords {
   alignas(64) uint32_t index[4][16];  // register k, lane l: (4 k2_lane_group(l) + k) mod 32
   static constexpr K2LaneDwords make() {
@@ -501,6 +505,8 @@ struct K2LaneDwords {
 };
 inline constexpr K2LaneDwords kK2LaneDwords = K2LaneDwords::make();
 
+// kLanes: codes of register k, byte 4l + r = value 16 k2_lane_group(l) + 4k + r; otherwise the
+// file layout's (register k: values 32k + 0..31 and 128 + 32k + 0..31, bit pair k of its 64 bytes).
 template <bool kLanes>
 void quantize_act_k2(const float* x, void* out, int64_t n) {
   auto* a = static_cast<ActQ8x256G*>(out);
@@ -740,13 +746,8 @@ struct K4File {
                               _mm512_shuffle_i64x2(t[1], t[3], 0x44), _mm512_shuffle_i64x2(t[1], t[3], 0xEE)};
     __m512i isum = _mm512_setzero_si512();
     for (int k = 0; k < 4; ++k) isum = _mm512_dpbusd_epi32(isum, codes[k], _mm512_loadu_si512(a.qs + 64 * k));
-    // The 6-bit scales and mins (k4_scale_min), four at a time in 32-bit words: groups 0-3 are the
-    // low six bits of bytes 0-3 (scales) and 4-7 (mins); groups 4-7 take their low four bits from
-    // the nibbles of bytes 8-11 and their top two from the top bits of bytes 0-3 / 4-7.
-    const uint32_t w0 = load_u32(b.scales), w1 = load_u32(b.scales + 4), w2 = load_u32(b.scales + 8);
-    constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
-    const uint64_t sc = uint64_t(w0 & k6) | uint64_t((w2 & k4) | (((w0 >> 6) & k2) << 4)) << 32;
-    const uint64_t mn = uint64_t(w1 & k6) | uint64_t(((w2 >> 4) & k4) | (((w1 >> 6) & k2) << 4)) << 32;
+    uint64_t sc, mn;
+    k4_scales_mins(b.scales, &sc, &mn);
     const __m512i bytes = _mm512_zextsi128_si512(_mm_set_epi64x(int64_t(mn), int64_t(sc)));
     const __m512i sm = _mm512_maskz_permutexvar_epi8(0x5555555555555555ULL, _mm512_load_si512(kK4File.scale_index), bytes);
     k_lanes_scale_min(isum, a, sm, load_u32(reinterpret_cast<const uint8_t*>(&b.d)), acc);

@@ -228,7 +228,7 @@ class DeepseekModel final : public Model {
       float* kv_new = in_place ? kv.k_f32(l) + pos0 * lat : kv_rows;
       for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, xn + t * E, E, d.rms_norm_eps);
       // Queries (through their low-rank latent when q_lora_rank > 0), and the compressed key/value
-      // latent with the shared RoPE key, straight into the cache: one pass over xn.
+      // latent with the shared RoPE key into kv_new: one pass over xn.
       if (d.q_lora_rank > 0) {
         model_util::linear_many({{&L.wq_a, cq}, {&L.wkv_a, kv_new}}, xn, n, pool);
         for (int64_t t = 0; t < n; ++t) rmsnorm(cq + t * d.q_lora_rank, L.q_a_norm, cq + t * d.q_lora_rank, d.q_lora_rank, kLatentNormEps);

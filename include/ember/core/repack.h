@@ -10,8 +10,9 @@
 // so the group's 128 codes are one 64-byte load and its scales one 8-byte load. Q8_0x2 (from Q8_0)
 // does the same for pairs of blocks: d[2] | the two blocks' 32 codes. The last blocks of a row,
 // when fewer than a group, keep the GGUF layout. Q2_Kx16, Q3_Kx16 and Q4_Kx16 (from Q2_K, Q3_K,
-// Q4_K) reorder the codes inside each superblock (GroupK2Lanes, GroupK4Lanes below). Rows stay where they were (row_bytes is the
-// type's), so row pointers, row slices and the embedding lookup work unchanged.
+// Q4_K) reorder the codes inside each superblock (GroupK2Lanes, GroupK4Lanes below). Rows stay
+// where they were (row_bytes is the type's), so row pointers, row slices and the embedding lookup
+// work unchanged.
 #pragma once
 
 #include <cstdint>
@@ -175,16 +176,6 @@ struct GroupK2Lanes {
   }
 };
 
-// Q4_K superblocks (8 groups of 32 values, a 6-bit scale and min each) in the lanes of Q2_Kx16:
-// each 16-value half of a group in one 32-bit lane of the four code registers a kernel unpacks
-// (low, then high nibbles of code bytes 0-63; then of 64-127), lane l holding half
-// k2_lane_group(l) as Q2_Kx16's lane l holds group k2_lane_group(l). Both layouts then meet the
-// same activations, and every half's sum lands in its own lane. Byte 4l + r of code half j
-// (qs[64 j + 4 l + r]) holds value 16 g + 8 j + r in its low nibble and 16 g + 8 j + 4 + r in its
-// high one (g = k2_lane_group(l)): eight values of one group, which the file keeps as the same
-// nibble of eight adjacent bytes. d and dmin stay where they are; the twelve scale bytes become
-// one bit stream, scale i at bits 6i and min i at bits 48 + 6i, so a kernel finds each with one
-// 16-bit shift.
 // GroupK4Lanes: where the file's eight-value runs go. Run 2i + t is nibble t (low, high) of file
 // bytes 8i .. 8i + 7, values v = 64 (i / 4) + 32 t + 8 (i % 4) + 0..7; it lands at layout byte
 // at[2i + t]: code half (v % 16) / 8, the lane holding half v / 16.
@@ -202,6 +193,16 @@ struct K4LaneRuns {
 };
 inline constexpr K4LaneRuns kK4LaneRuns = K4LaneRuns::make();
 
+// Q4_K superblocks (8 groups of 32 values, a 6-bit scale and min each) in the lanes of Q2_Kx16:
+// each 16-value half of a group in one 32-bit lane of the four code registers a kernel unpacks
+// (low, then high nibbles of code bytes 0-63; then of 64-127), lane l holding half
+// k2_lane_group(l) as Q2_Kx16's lane l holds group k2_lane_group(l). Both layouts then meet the
+// same activations, and every half's sum lands in its own lane. Byte 4l + r of code half j
+// (qs[64 j + 4 l + r]) holds value 16 g + 8 j + r in its low nibble and 16 g + 8 j + 4 + r in its
+// high one (g = k2_lane_group(l)): eight values of one group, which the file keeps as the same
+// nibble of eight adjacent bytes. d and dmin stay where they are; the twelve scale bytes become
+// one bit stream, scale i at bits 6i and min i at bits 48 + 6i, so a kernel finds each with one
+// 16-bit shift.
 struct GroupK4Lanes {
   using Block = BlockQ4_K;
   static constexpr int kBlocks = 1;
@@ -267,7 +268,6 @@ struct GroupK4Lanes {
     if (at / 8 + 1 < kKScaleBytes) v |= uint32_t(scales[at / 8 + 1]) << 8;
     return uint8_t((v >> (at % 8)) & 63);
   }
-
 };
 
 // `rows` rows of `cols` values of the file type of `to` (dtype_file_type), from src into dst in the
