@@ -660,17 +660,24 @@ struct K2Lanes {  // Q2_Kx16 / Q3_Kx16 (core/repack.h)
   }
 };
 
+// The field k_lanes_scale_min's word w takes for Q4_K (in either layout): the scale (0-7) or the
+// min (8-15) of the group whose half lane 4 (w / 8) + w % 4 holds; words 0-3 of each 128-bit chunk
+// are scales, 4-7 mins.
+constexpr int k4_word_field(int w) {
+  const int group = k2_lane_group(4 * (w / 8) + w % 4) / 2;
+  return w % 8 < 4 ? group : 8 + group;
+}
+
 // Q4_Kx16 (core/repack.h): the lanes of Q2_Kx16 with Q4_K's nibbles and a half group per lane,
 // so it meets the same activations. A lane's sum (16 codes of at most 15 against |a| <= 127) fits
 // 16 bits, as Q2_K's does, and the scales and mins apply as Q2_K's do (k_lanes_scale_min).
 struct K4LaneScales {
-  alignas(64) uint8_t index[64];  // word w of chunk c: the two bytes holding field i (below)
+  alignas(64) uint8_t index[64];   // word w: the two bytes holding field k4_word_field(w) = i
   alignas(64) uint16_t shift[32];  // and its bit offset in them: 6i mod 8
   static constexpr K4LaneScales make() {
     K4LaneScales t{};
-    for (int w = 0; w < 32; ++w) {  // field i: sc (i < 8) or m (8 + i) of lane 4c + w % 4's group
-      const int c = w / 8, pos = w % 8, group = k2_lane_group(4 * c + pos % 4) / 2;
-      const int i = pos < 4 ? group : 8 + group;
+    for (int w = 0; w < 32; ++w) {
+      const int i = k4_word_field(w);
       t.index[2 * w] = uint8_t(6 * i / 8);
       t.index[2 * w + 1] = uint8_t(6 * i / 8 + 1);
       t.shift[w] = uint16_t(6 * i % 8);
@@ -680,20 +687,25 @@ struct K4LaneScales {
 };
 inline constexpr K4LaneScales kK4Scales = K4LaneScales::make();
 
+// The low and the high nibbles of 64 code bytes, as bytes. The high ones come down in one
+// gf2p8affineqb (rows 0x10, 0x20, 0x40, 0x80 for output bits 0-3; k2_codes has the matrix
+// convention) where a shift and a mask take two.
+inline void nibble_planes(__m512i q, __m512i* lo, __m512i* hi) {
+  *lo = _mm512_and_si512(q, _mm512_set1_epi8(0x0F));
+  *hi = _mm512_gf2p8affine_epi64_epi8(q, _mm512_set1_epi64(0x1020408000000000LL), 0);
+}
+
 struct K4Lanes {
   using Block = BlockQ4_K;
   using Act = ActQ8x256G;
   static void block(const uint8_t* p, const Act& a, __m512& acc, float& /*off: all in acc*/) {
     const Block& b = *reinterpret_cast<const Block*>(p);
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    // gf2p8affineqb with rows 0x10, 0x20, 0x40, 0x80 for output bits 0-3: the high nibble moved
-    // down in one instruction (k2_codes has the matrix convention).
-    const __m512i high = _mm512_set1_epi64(0x1020408000000000LL);
     __m512i isum = _mm512_setzero_si512();
     for (int j = 0; j < 2; ++j) {  // code half j: registers 2j (low nibbles) and 2j + 1 (high)
-      const __m512i q = _mm512_loadu_si512(b.qs + 64 * j);
-      isum = _mm512_dpbusd_epi32(isum, _mm512_and_si512(q, m4), _mm512_loadu_si512(a.qs + 128 * j));
-      isum = _mm512_dpbusd_epi32(isum, _mm512_gf2p8affine_epi64_epi8(q, high, 0), _mm512_loadu_si512(a.qs + 128 * j + 64));
+      __m512i lo, hi;
+      nibble_planes(_mm512_loadu_si512(b.qs + 64 * j), &lo, &hi);
+      isum = _mm512_dpbusd_epi32(isum, lo, _mm512_loadu_si512(a.qs + 128 * j));
+      isum = _mm512_dpbusd_epi32(isum, hi, _mm512_loadu_si512(a.qs + 128 * j + 64));
     }
     // 16 bytes from the scales: the 12 of the bit stream and 4 code bytes no index selects.
     const __m512i bytes = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
@@ -712,7 +724,7 @@ struct K4Lanes {
 // registers' eight lanes from that half; a 256-bit shuffle joins the halves.
 struct K4FileToLanes {
   alignas(64) uint32_t index[2][16];  // registers (0, 1) and (2, 3): dwords 2m + e = e ? B[d] : A[d]
-  alignas(64) uint8_t scale_index[64];  // word w of chunk c: byte sc[g / 2] (w % 8 < 4) or m[g / 2]
+  alignas(64) uint8_t scale_index[64];  // word w: byte k4_word_field(w) of k4_scales_mins' 16
   static constexpr K4FileToLanes make() {
     K4FileToLanes t{};
     constexpr int kOffset[4] = {0, 8, 4, 12};  // d - k for lane pairs m = 0..3 (and 4..7, minus 16)
@@ -720,10 +732,7 @@ struct K4FileToLanes {
       for (int reg = 0; reg < 2; ++reg)
         for (int m = 0; m < 4; ++m)
           for (int e = 0; e < 2; ++e) t.index[h][8 * reg + 2 * m + e] = uint32_t(16 * e + 2 * h + reg + kOffset[m]);
-    for (int w = 0; w < 32; ++w) {
-      const int c = w / 8, pos = w % 8;
-      t.scale_index[2 * w] = uint8_t((pos < 4 ? 0 : 8) + k2_lane_group(4 * c + pos % 4) / 2);
-    }
+    for (int w = 0; w < 32; ++w) t.scale_index[2 * w] = uint8_t(k4_word_field(w));  // sc bytes 0-7, m 8-15
     return t;
   }
 };
@@ -734,11 +743,10 @@ struct K4File {
   using Act = ActQ8x256G;
   static void block(const uint8_t* p, const Act& a, __m512& acc, float& /*off: all in acc*/) {
     const Block& b = *reinterpret_cast<const Block*>(p);
-    const __m512i m4 = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi64(0x1020408000000000LL);  // (K4Lanes)
     __m512i t[4];  // t[2h + pair]: registers 2 pair, 2 pair + 1's lanes from half h
     for (int h = 0; h < 2; ++h) {
-      const __m512i q = _mm512_loadu_si512(b.qs + 64 * h);
-      const __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_gf2p8affine_epi64_epi8(q, high, 0);
+      __m512i lo, hi;
+      nibble_planes(_mm512_loadu_si512(b.qs + 64 * h), &lo, &hi);
       for (int pair = 0; pair < 2; ++pair)
         t[2 * h + pair] = _mm512_permutex2var_epi32(lo, _mm512_load_si512(kK4File.index[pair]), hi);
     }
