@@ -16,7 +16,7 @@ TEST_P(MatmulByType, MatchesReference) {
   const DType t = GetParam();
   const int64_t cols = dtype_block_size(t) == 256 ? 512 : 96;
   ThreadPool pool(2);
-  for (int64_t rows : {7, 130, 600}) {  // 600: more than one decoded chunk of 512 rows
+  for (int64_t rows : {7, 130, 1100}) {  // 1100: two decoded chunks of 512 rows in each of two threads
     for (int64_t m : {1, 3, 9, 33}) {
       const auto w = test::random_weights(t, rows, cols, uint64_t(rows));
       const auto x = test::random_floats(m * cols, uint64_t(m));

@@ -43,33 +43,22 @@ constexpr int64_t kChunkRows = 512;
 constexpr size_t kChunkBytes = size_t(2) << 20;
 constexpr int64_t kMinRowsForGemm = 4;  // below this, m matvecs read the weights no more often
 
-// Decodes rows [r0, r1) of W into dst (row-major, cols wide; F32, or BF16 when bf16). With oneDNN
-// the decode runs on the same OpenMP threads as the GEMM: handing the cores back and forth between
-// our pool and OpenMP's (each spins a while before sleeping) costs more than the decode itself.
-void decode_rows(DType t, const void* W, size_t rb, int64_t cols, int64_t r0, int64_t r1, void* dst, bool bf16,
-                 ThreadPool* pool) {
+// Decodes rows [r0, r1) of W into dst (row-major, cols wide; F32, or BF16 when bf16), on the
+// calling thread.
+void decode_rows(DType t, const void* W, size_t rb, int64_t cols, int64_t r0, int64_t r1, void* dst, bool bf16) {
   const detail::KernelTable& kt = detail::active_kernels();
   const detail::DequantFn dequant = kt.dequant[detail::dtype_slot(t)];
-  auto decode = [&](int64_t a, int64_t b) {
-    thread_local std::vector<float> row;
-    if (bf16 && row.size() < size_t(cols)) row.resize(size_t(cols));
-    for (int64_t r = a; r < b; ++r) {
-      const char* src = static_cast<const char*>(W) + size_t(r0 + r) * rb;
-      if (!bf16) {
-        dequant(src, static_cast<float*>(dst) + r * cols, cols);
-        continue;
-      }
-      dequant(src, row.data(), cols);
-      kt.to_bf16(row.data(), static_cast<uint16_t*>(dst) + r * cols, cols);
+  thread_local std::vector<float> row;
+  if (bf16 && row.size() < size_t(cols)) row.resize(size_t(cols));
+  for (int64_t r = 0; r < r1 - r0; ++r) {
+    const char* src = static_cast<const char*>(W) + size_t(r0 + r) * rb;
+    if (!bf16) {
+      dequant(src, static_cast<float*>(dst) + r * cols, cols);
+      continue;
     }
-  };
-#if defined(EMBER_WITH_ONEDNN)
-  const int threads = pool ? pool->n_threads() : 1;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t r = 0; r < r1 - r0; ++r) decode(r, r + 1);
-#else
-  parallel_for(pool, r1 - r0, 8, decode);
-#endif
+    dequant(src, row.data(), cols);
+    kt.to_bf16(row.data(), static_cast<uint16_t*>(dst) + r * cols, cols);
+  }
 }
 
 #if defined(EMBER_WITH_ONEDNN)
@@ -81,11 +70,12 @@ class OneDnnMatmul {
   }
 
   // C[m x n] (row stride ldc, F32) = A[m x k] * B^T, B given row-major as n x k; A and B are F32,
-  // or BF16 when bf16.
-  void run(const void* A, const void* B, float* C, int64_t m, int64_t n, int64_t k, int64_t ldc, bool bf16, int threads) {
-    // Debian's oneDNN runs on OpenMP: give it the caller's thread budget, not every core.
-    omp_set_num_threads(threads);
-    const Entry& e = primitive(m, n, k, ldc, bf16, threads);
+  // or BF16 when bf16. On the calling thread alone: Debian's oneDNN runs on OpenMP, whose threads
+  // would spin for the cores while our pool's run attention and the rest of a layer (and ours for
+  // theirs). Our pool splits the rows instead, each thread calling this for its own.
+  void run(const void* A, const void* B, float* C, int64_t m, int64_t n, int64_t k, int64_t ldc, bool bf16) {
+    omp_set_num_threads(1);  // per calling thread
+    const Entry& e = primitive(m, n, k, ldc, bf16);
     using md = dnnl::memory::desc;
     using dt = dnnl::memory::data_type;
     const dt in = bf16 ? dt::bf16 : dt::f32;
@@ -105,16 +95,15 @@ class OneDnnMatmul {
  private:
   OneDnnMatmul() : engine_(dnnl::engine::kind::cpu, 0) {}
 
-  // Created on first use per shape and thread count (oneDNN partitions work for the thread count
-  // it sees at creation) and kept: never rebuilt in a loop.
+  // Created on first use per shape and kept: never rebuilt in a loop.
   struct Entry {
     dnnl::matmul prim;
     dnnl::memory::desc scratchpad;
   };
 
-  const Entry& primitive(int64_t m, int64_t n, int64_t k, int64_t ldc, bool bf16, int threads) {
+  const Entry& primitive(int64_t m, int64_t n, int64_t k, int64_t ldc, bool bf16) {
     std::lock_guard<std::mutex> lock(mu_);
-    const auto key = std::make_tuple(m, n, k, ldc, bf16, threads);
+    const auto key = std::make_tuple(m, n, k, ldc, bf16);
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       using md = dnnl::memory::desc;
@@ -131,19 +120,17 @@ class OneDnnMatmul {
 
   dnnl::engine engine_;
   std::mutex mu_;
-  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, bool, int>, Entry> cache_;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, bool>, Entry> cache_;
 };
 #endif
 
 #if !defined(EMBER_WITH_ONEDNN)
-// Our own tiled product: for each decoded chunk of weight rows, every activation row.
+// Our own product: a decoded chunk of weight rows against every activation row.
 void matmul_chunk_dots(const float* X, int64_t m, const float* Wc, int64_t n_rows, int64_t cols, float* Y,
-                       int64_t ldy, ThreadPool* pool) {
+                       int64_t ldy) {
   const auto dot_f32 = detail::active_kernels().dot_f32;
-  parallel_for(pool, n_rows, 4, [&](int64_t a, int64_t b) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t r = a; r < b; ++r) Y[i * ldy + r] = dot_f32(X + i * cols, Wc + r * cols, cols);
-  });
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t r = 0; r < n_rows; ++r) Y[i * ldy + r] = dot_f32(X + i * cols, Wc + r * cols, cols);
 }
 #endif
 
@@ -265,37 +252,46 @@ void matmul_strided(DType t, const void* W, size_t row_stride, int64_t rows, int
     return matmul_int8(&job, 1, cols, X, m, pool);
   }
 #if defined(EMBER_WITH_ONEDNN)
-  const int n_threads = pool ? pool->n_threads() : 1;
   const bool bf16 = path == GemmPath::kBF16;
-  if (t == DType::F32 && !bf16 && row_stride == size_t(cols) * sizeof(float)) {
-    OneDnnMatmul::instance().run(X, W, Y, m, rows, cols, rows, false, n_threads);
-    return;
-  }
-  const size_t elem = bf16 ? 2 : 4;
   const void* A = X;
   thread_local AlignedBuffer x_bf16;
   if (bf16) {
     if (x_bf16.size() < size_t(m * cols) * 2) x_bf16.reset(size_t(m * cols) * 2);
-    detail::active_kernels().to_bf16(X, x_bf16.as<uint16_t>(), m * cols);
-    A = x_bf16.data();
+    uint16_t* xb = x_bf16.as<uint16_t>();
+    parallel_for(pool, m, 16, [&](int64_t i0, int64_t i1) {
+      detail::active_kernels().to_bf16(X + i0 * cols, xb + i0 * cols, (i1 - i0) * cols);
+    });
+    A = xb;
   }
+  // F32 rows as they are, with no decoded copy.
+  const bool direct = t == DType::F32 && !bf16 && row_stride == size_t(cols) * sizeof(float);
 #else
-  const bool bf16 = false;
-  const size_t elem = 4;
+  const bool bf16 = false, direct = false;
 #endif
-  thread_local AlignedBuffer scratch;
+  const size_t elem = bf16 ? 2 : 4;
   const int64_t chunk_rows = std::clamp<int64_t>(int64_t(kChunkBytes / (size_t(cols) * elem)) / 16 * 16, 16, kChunkRows);
-  const size_t need = size_t(chunk_rows * cols) * elem;
-  if (scratch.size() < need) scratch.reset(need);
-  for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
-    const int64_t r1 = std::min(rows, r0 + chunk_rows);
-    decode_rows(t, W, row_stride, cols, r0, r1, scratch.data(), bf16, pool);
+  // Each thread takes its own range of W's rows and decodes a chunk of them at a time into its own
+  // scratch, multiplying every row of X against it.
+  parallel_for(pool, rows, 16, [&](int64_t a, int64_t b) {
 #if defined(EMBER_WITH_ONEDNN)
-    OneDnnMatmul::instance().run(A, scratch.data(), Y + r0, m, r1 - r0, cols, rows, bf16, n_threads);
-#else
-    matmul_chunk_dots(X, m, scratch.as<float>(), r1 - r0, cols, Y + r0, rows, pool);
+    if (direct) {
+      OneDnnMatmul::instance().run(X, static_cast<const float*>(W) + a * cols, Y + a, m, b - a, cols, rows, false);
+      return;
+    }
 #endif
-  }
+    thread_local AlignedBuffer scratch;
+    const size_t need = size_t(chunk_rows * cols) * elem;
+    if (scratch.size() < need) scratch.reset(need);
+    for (int64_t r0 = a; r0 < b; r0 += chunk_rows) {
+      const int64_t r1 = std::min(b, r0 + chunk_rows);
+      decode_rows(t, W, row_stride, cols, r0, r1, scratch.data(), bf16);
+#if defined(EMBER_WITH_ONEDNN)
+      OneDnnMatmul::instance().run(A, scratch.data(), Y + r0, m, r1 - r0, cols, rows, bf16);
+#else
+      matmul_chunk_dots(X, m, scratch.as<float>(), r1 - r0, cols, Y + r0, rows);
+#endif
+    }
+  });
 }
 
 }  // namespace ember
