@@ -266,7 +266,7 @@ void matmul_strided(DType t, const void* W, size_t row_stride, int64_t rows, int
   // F32 rows as they are, with no decoded copy.
   const bool direct = t == DType::F32 && !bf16 && row_stride == size_t(cols) * sizeof(float);
 #else
-  const bool bf16 = false, direct = false;
+  const bool bf16 = false;
 #endif
   const size_t elem = bf16 ? 2 : 4;
   const int64_t chunk_rows = std::clamp<int64_t>(int64_t(kChunkBytes / (size_t(cols) * elem)) / 16 * 16, 16, kChunkRows);
