@@ -226,22 +226,24 @@ class DeepseekModel final : public Model {
       // [c_kv | k_R] rows of this batch: in place in an F32 cache; an F16 one takes them once
       // they are final (after the norm and RoPE).
       float* kv_new = in_place ? kv.k_f32(l) + pos0 * lat : kv_rows;
-      for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, xn + t * E, E, d.rms_norm_eps);
+      model_util::rmsnorm_rows(x, L.attn_norm, xn, n, E, d.rms_norm_eps, pool);
       // Queries (through their low-rank latent when q_lora_rank > 0), and the compressed key/value
       // latent with the shared RoPE key into kv_new: one pass over xn.
       if (d.q_lora_rank > 0) {
         model_util::linear_many({{&L.wq_a, cq}, {&L.wkv_a, kv_new}}, xn, n, pool);
-        for (int64_t t = 0; t < n; ++t) rmsnorm(cq + t * d.q_lora_rank, L.q_a_norm, cq + t * d.q_lora_rank, d.q_lora_rank, kLatentNormEps);
+        model_util::rmsnorm_rows(cq, L.q_a_norm, cq, n, d.q_lora_rank, kLatentNormEps, pool);
         linear(L.wq_b, cq, n, q, pool);
       } else {
         model_util::linear_many({{&L.wq, q}, {&L.wkv_a, kv_new}}, xn, n, pool);
       }
-      for (int64_t t = 0; t < n; ++t) {
-        float* row = kv_new + t * lat;
-        rmsnorm(row, L.kv_a_norm, row, R, kLatentNormEps);
-        rope(row + R, 1, rdim, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
-        rope(q + t * H * QW + nope, H, QW, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
-      }
+      model_util::for_tokens(n, pool, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          float* row = kv_new + t * lat;
+          rmsnorm(row, L.kv_a_norm, row, R, kLatentNormEps);
+          rope(row + R, 1, rdim, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
+          rope(q + t * H * QW + nope, H, QW, rdim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
+        }
+      });
       if (!in_place) kv.store_rows(kv.k(l), lat, pos0, kv_new, n);
       // Attention in the latent space, kAttnTokens queries at a time (their latent queries and
       // outputs are 16 x 576 floats a token for V2-Lite: 9.4 MiB for 256 tokens at once).
@@ -259,13 +261,13 @@ class DeepseekModel final : public Model {
         per_head(L.wv_b, att, lat, o + t0 * H * V, V, nt, gate, up, pool);
       }
       linear(L.wo, o, n, tmp, pool);
-      for (int64_t i = 0; i < n * E; ++i) x[i] += tmp[i];
+      model_util::add_rows(x, tmp, n, E, pool);
 
       // Feed-forward: dense, or shared + routed experts.
-      for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.ffn_norm, xn + t * E, E, d.rms_norm_eps);
+      model_util::rmsnorm_rows(x, L.ffn_norm, xn, n, E, d.rms_norm_eps, pool);
       if (L.w_gate.data) {
         model_util::ffn(L.w_gate, L.w_up, L.w_down, xn, n, gate, up, ffn_floats, tmp, part, pool);
-        for (int64_t i = 0; i < n * E; ++i) x[i] += tmp[i];
+        model_util::add_rows(x, tmp, n, E, pool);
       }
       if (L.moe) {
         linear(L.router, xn, n, scores, pool);
@@ -289,7 +291,7 @@ class DeepseekModel final : public Model {
               }
           if (m) expert_batch(L, e, who, weight, m, xn, moe_in, gate, up, ffn_floats, tmp, part, moe_out, pool);
         }
-        for (int64_t i = 0; i < n * E; ++i) x[i] += moe_out[i];
+        model_util::add_rows(x, moe_out, n, E, pool);
       }
     }
     model_util::lm_head(x, n, all_logits, out_norm_, output_, d.rms_norm_eps, xn, logits, hidden, pool);

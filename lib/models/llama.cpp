@@ -120,17 +120,19 @@ class LlamaModel final : public Model {
       float* k_new = in_place ? kv.k_f32(l) + pos0 * KV : k_rows;
       float* v_new = in_place ? kv.v_f32(l) + pos0 * KV : v_rows;
       // Attention block.
-      for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.attn_norm, xn + t * E, E, d.rms_norm_eps);
+      model_util::rmsnorm_rows(x, L.attn_norm, xn, n, E, d.rms_norm_eps, pool);
       model_util::linear_many({{&L.wq, q}, {&L.wk, k_new}, {&L.wv, v_new}}, xn, n, pool);
       if (L.bq) {
-        add_bias(q, L.bq, n, Q);
-        add_bias(k_new, L.bk, n, KV);
-        add_bias(v_new, L.bv, n, KV);
+        add_bias(q, L.bq, n, Q, pool);
+        add_bias(k_new, L.bk, n, KV, pool);
+        add_bias(v_new, L.bv, n, KV, pool);
       }
-      for (int64_t t = 0; t < n; ++t) {
-        rope(q + t * Q, d.n_head, hd, d.rope_dim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
-        rope(k_new + t * KV, d.n_head_kv, hd, d.rope_dim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
-      }
+      model_util::for_tokens(n, pool, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          rope(q + t * Q, d.n_head, hd, d.rope_dim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
+          rope(k_new + t * KV, d.n_head_kv, hd, d.rope_dim, pos0 + t, rope_.inv_freq.data(), d.rope_style, rope_.mscale);
+        }
+      });
       if (!in_place) {
         kv.store_rows(kv.k(l), KV, pos0, k_new, n);
         kv.store_rows(kv.v(l), KV, pos0, v_new, n);
@@ -138,11 +140,11 @@ class LlamaModel final : public Model {
       const AttentionShape shape{n, pos0 + n, d.n_head, d.n_head_kv, hd, pos0, KV, scale};
       attention(q, kv.k(l), kv.v(l), kv.type(), att, shape, pool);
       linear(L.wo, att, n, xn, pool);
-      for (int64_t i = 0; i < n * E; ++i) x[i] += xn[i];
+      model_util::add_rows(x, xn, n, E, pool);
       // Feed-forward block.
-      for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, L.ffn_norm, xn + t * E, E, d.rms_norm_eps);
+      model_util::rmsnorm_rows(x, L.ffn_norm, xn, n, E, d.rms_norm_eps, pool);
       model_util::ffn(L.w_gate, L.w_up, L.w_down, xn, n, gate, up, ffn_floats, ffn_out, ffn_part, pool);
-      for (int64_t i = 0; i < n * E; ++i) x[i] += ffn_out[i];
+      model_util::add_rows(x, ffn_out, n, E, pool);
     }
     model_util::lm_head(x, n, all_logits, out_norm_, output_, d.rms_norm_eps, xn, logits, hidden, pool);
     return Status::ok();

@@ -78,6 +78,9 @@ const Tensor* Model::weight(std::string_view name) const {
 
 namespace model_util {
 
+// Tokens per task of the elementwise steps: enough work (a few microseconds) to cover a dispatch.
+constexpr int64_t kTokensPerTask = 8;
+
 void linear(const Tensor& W, const float* x, int64_t m, float* y, ThreadPool* pool) {
   const int64_t rows = W.ne[1], cols = W.ne[0];
   if (m == 1) {
@@ -121,7 +124,9 @@ void ffn(const Tensor& wg, const Tensor& wu, const Tensor& wd, const float* x, i
     const int64_t fc = std::min(step, f - f0);
     const Tensor g = rows(wg, f0, fc), u = rows(wu, f0, fc);
     linear_many({{&g, gate}, {&u, up}}, x, m, pool);
-    swiglu(gate, up, gate, m * fc);
+    for_tokens(m, pool, [&](int64_t t0, int64_t t1) {
+      swiglu(gate + t0 * fc, up + t0 * fc, gate + t0 * fc, (t1 - t0) * fc);
+    });
     float* out = f0 == 0 ? y : part;
     if (fc == f) {
       linear(wd, gate, m, out, pool);
@@ -129,14 +134,31 @@ void ffn(const Tensor& wg, const Tensor& wu, const Tensor& wd, const float* x, i
       matmul_strided(wd.dtype, static_cast<const char*>(wd.data) + row_bytes(wd.dtype, f0), down_stride, E, fc, gate, m,
                      out, pool);
     }
-    if (f0 > 0)
-      for (int64_t i = 0; i < m * E; ++i) y[i] += part[i];
+    if (f0 > 0) add_rows(y, part, m, E, pool);
   }
 }
 
-void add_bias(float* x, const float* b, int64_t m, int64_t n) {
-  for (int64_t t = 0; t < m; ++t)
-    for (int64_t i = 0; i < n; ++i) x[t * n + i] += b[i];
+void for_tokens(int64_t n, ThreadPool* pool, FunctionRef<void(int64_t, int64_t)> fn) {
+  parallel_for(pool, n, kTokensPerTask, fn);
+}
+
+void rmsnorm_rows(const float* x, const float* w, float* out, int64_t n, int64_t width, float eps, ThreadPool* pool) {
+  for_tokens(n, pool, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) rmsnorm(x + t * width, w, out + t * width, width, eps);
+  });
+}
+
+void add_rows(float* x, const float* y, int64_t n, int64_t width, ThreadPool* pool) {
+  for_tokens(n, pool, [&](int64_t t0, int64_t t1) {
+    for (int64_t i = t0 * width; i < t1 * width; ++i) x[i] += y[i];
+  });
+}
+
+void add_bias(float* x, const float* b, int64_t m, int64_t n, ThreadPool* pool) {
+  for_tokens(m, pool, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      for (int64_t i = 0; i < n; ++i) x[t * n + i] += b[i];
+  });
 }
 
 void embed(const Tensor& table, int32_t id, float* out) { dequantize_row(table.dtype, table.row(id), out, table.ne[0]); }
@@ -145,11 +167,11 @@ void lm_head(const float* x, int64_t n, bool all_logits, const float* norm, cons
              float* logits, float* hidden, ThreadPool* pool) {
   const int64_t E = w_out.ne[0], first = all_logits ? 0 : n - 1;
   if (hidden) {
-    for (int64_t t = 0; t < n; ++t) rmsnorm(x + t * E, norm, hidden + t * E, E, eps);
+    rmsnorm_rows(x, norm, hidden, n, E, eps, pool);
     linear(w_out, hidden + first * E, n - first, logits, pool);
     return;
   }
-  for (int64_t t = first; t < n; ++t) rmsnorm(x + t * E, norm, work + (t - first) * E, E, eps);
+  rmsnorm_rows(x + first * E, norm, work, n - first, E, eps, pool);
   linear(w_out, work, n - first, logits, pool);
 }
 
