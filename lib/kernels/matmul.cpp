@@ -170,21 +170,36 @@ void matmul_int8(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X
                  std::min<int64_t>(kGemmNr, job.rows - r0)};
   };
   // The packer reads a panel's 16 rows side by side, more streams than the hardware prefetchers
-  // follow from DRAM: the next panel's bytes are requested into L2 while this one is multiplied.
-  auto prefetch = [&](const Panel& next) {
-    const size_t rb = row_bytes(next.job->t, cols);
-    for (int64_t r = 0; r < next.n; ++r)
-      for (size_t off = 0; off < rb; off += 64) __builtin_prefetch(next.rows + size_t(r) * next.stride + off, 0, 2);
-  };
+  // follow from DRAM: the next panel's bytes are requested into L2 while this one is multiplied,
+  // a slice after each group of tiles (all at once, the requests would queue behind each other
+  // and stall the core).
+  constexpr int64_t kTilesPerSlice = 4;
+  const int64_t n_slices = (n_tiles + kTilesPerSlice - 1) / kTilesPerSlice;
   parallel_for(pool, first_panel[n_jobs], 1, [&](int64_t p0, int64_t p1) {
     thread_local AlignedBuffer panel;
     if (panel.size() < gemm_i8_panel_bytes(cols)) panel.reset(gemm_i8_panel_bytes(cols));
     for (int64_t p = p0; p < p1; ++p) {
       const Panel at = panel_at(p);
       const MatvecJob& job = *at.job;
-      if (p + 1 < p1) prefetch(panel_at(p + 1));
       kt.gemm_i8_pack_panel(job.t, at.rows, at.stride, at.n, cols, panel.as<uint8_t>());
-      kt.gemm_i8[gemm_i8_has_min(job.t) ? 1 : 0](panel.as<uint8_t>(), a, m, n_blocks, job.y + at.r0, job.rows, int(at.n));
+      const auto product = kt.gemm_i8[gemm_i8_has_min(job.t) ? 1 : 0];
+      const Panel next = p + 1 < p1 ? panel_at(p + 1) : Panel{nullptr, nullptr, 0, 0, 0};
+      const size_t row_end = next.job ? row_bytes(next.job->t, cols) : 0;
+      const size_t per_slice = (size_t(next.n) * ((row_end + 63) / 64) + size_t(n_slices) - 1) / size_t(n_slices);
+      int64_t r = 0;  // the next line to request: row r, byte offset off
+      size_t off = 0;
+      for (int64_t s = 0; s < n_slices; ++s) {
+        const int64_t i0 = s * kTilesPerSlice * kGemmMr, rows = std::min(m - i0, kTilesPerSlice * kGemmMr);
+        product(panel.as<uint8_t>(), a + size_t(s * kTilesPerSlice * n_blocks) * kActBlockBytes, rows, n_blocks,
+                job.y + i0 * job.rows + at.r0, job.rows, int(at.n));
+        for (size_t k = 0; k < per_slice && r < next.n; ++k) {
+          const char* row = next.rows + size_t(r) * next.stride;
+          __builtin_prefetch(row + off, 0, 2);
+          if ((off += 64) < row_end) continue;
+          __builtin_prefetch(row + row_end - 1, 0, 2);  // the last line, where the row starts mid-line
+          off = 0, ++r;
+        }
+      }
     }
   });
 }
