@@ -270,21 +270,23 @@ void block_scores(const float* q, int64_t n_q, const float* kt, int64_t n, const
                   float* row_max) {
   using S = Simd<A>;
   constexpr int C = int(detail::kKeyBlock) / S::N;
-  // Two rows at a time: each row of kt loaded once for both, and twice the independent FMA chains.
-  for (int64_t g = 0; g < n_q; g += 2) {
-    const int rows = g + 1 < n_q ? 2 : 1;
-    typename S::V acc[2][C];
-    for (int r = 0; r < 2; ++r)
+  // R rows at a time: each row of kt loaded once for all of them, and R times the independent FMA
+  // chains. Four where a row's scores are 4 registers (AVX-512: 16 of its 32 registers), else two.
+  constexpr int R = C <= 4 ? 4 : 2;
+  for (int64_t g = 0; g < n_q; g += R) {
+    const int rows = int(std::min<int64_t>(R, n_q - g));
+    typename S::V acc[R][C];
+    for (int r = 0; r < R; ++r)
       for (int c = 0; c < C; ++c) acc[r][c] = S::zero();
-    const float* q0 = q + g * n;
-    const float* q1 = rows == 2 ? q0 + n : q0;  // (a lone last row is computed twice, kept once)
+    const float* qr[R];
+    for (int r = 0; r < R; ++r) qr[r] = q + (g + std::min(r, rows - 1)) * n;  // (rows past n_q repeat the last)
     for (int64_t d = 0; d < n; ++d) {
-      const auto a0 = S::splat(q0[d]), a1 = S::splat(q1[d]);
       const float* kd = kt + d * detail::kKeyBlock;
+      typename S::V a[R];
+      for (int r = 0; r < R; ++r) a[r] = S::splat(qr[r][d]);
       for (int c = 0; c < C; ++c) {
         const auto kv = S::load(kd + c * S::N);
-        acc[0][c] = S::fma(a0, kv, acc[0][c]);
-        acc[1][c] = S::fma(a1, kv, acc[1][c]);
+        for (int r = 0; r < R; ++r) acc[r][c] = S::fma(a[r], kv, acc[r][c]);
       }
     }
     for (int r = 0; r < rows; ++r) {
