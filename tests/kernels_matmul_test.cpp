@@ -3,6 +3,10 @@
 
 #include <cmath>
 
+#if defined(EMBER_TEST_OPENMP)
+#include <omp.h>
+#endif
+
 #include "ember/kernels/kernels.h"
 #include "ember/kernels/reference.h"
 #include "test_util.h"
@@ -43,6 +47,23 @@ TEST_P(MatmulByType, MatchesReference) {
     }
   }
 }
+
+#if defined(EMBER_TEST_OPENMP)
+// oneDNN (OpenMP underneath) runs one thread per call on each of our threads, the caller's among
+// them: the caller's own OpenMP thread count must be what it was before.
+TEST(Matmul, LeavesTheCallersOpenMpThreadCountAlone) {
+  const int64_t rows = 40, cols = 64, m = 9;
+  const auto w = test::random_weights(DType::F16, rows, cols, 5);
+  const auto x = test::random_floats(m * cols, 6);
+  std::vector<float> y(static_cast<size_t>(m * rows));
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(3);
+  ThreadPool pool(2);
+  matmul(DType::F16, w.data(), rows, cols, x.data(), m, y.data(), &pool);
+  EXPECT_EQ(omp_get_max_threads(), 3);
+  omp_set_num_threads(before);
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulByType, ::testing::ValuesIn(kAllDTypes),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });

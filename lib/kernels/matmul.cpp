@@ -62,6 +62,19 @@ void decode_rows(DType t, const void* W, size_t rb, int64_t cols, int64_t r0, in
 }
 
 #if defined(EMBER_WITH_ONEDNN)
+// OpenMP's thread count for this thread while in scope; the caller's setting (the host's, on its
+// own thread) is put back after, even if oneDNN throws.
+class OmpThreadsForCall {
+ public:
+  explicit OmpThreadsForCall(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~OmpThreadsForCall() { omp_set_num_threads(saved_); }
+  OmpThreadsForCall(const OmpThreadsForCall&) = delete;
+  OmpThreadsForCall& operator=(const OmpThreadsForCall&) = delete;
+
+ private:
+  int saved_;
+};
+
 class OneDnnMatmul {
  public:
   static OneDnnMatmul& instance() {
@@ -74,7 +87,7 @@ class OneDnnMatmul {
   // would spin for the cores while our pool's run attention and the rest of a layer (and ours for
   // theirs). Our pool splits the rows instead, each thread calling this for its own.
   void run(const void* A, const void* B, float* C, int64_t m, int64_t n, int64_t k, int64_t ldc, bool bf16) {
-    omp_set_num_threads(1);  // per calling thread
+    const OmpThreadsForCall one_thread(1);
     const Entry& e = primitive(m, n, k, ldc, bf16);
     using md = dnnl::memory::desc;
     using dt = dnnl::memory::data_type;
