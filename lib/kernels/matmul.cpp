@@ -153,6 +153,32 @@ constexpr int kMaxSharedJobs = 8;
 // Rows of whole blocks of the file type (a K type's 256 values, not just 32): what the packers read.
 bool int8_shape_ok(DType t, int64_t cols) { return cols % dtype_block_size(dtype_file_type(t)) == 0; }
 
+// Requests n_rows rows of row_bytes bytes each (stride apart) into L2, a given number of cache lines
+// per call, in order.
+class LinePrefetch {
+ public:
+  LinePrefetch(const char* rows, size_t stride, int64_t n_rows, size_t row_bytes)
+      : rows_(rows), stride_(stride), n_rows_(n_rows), row_bytes_(row_bytes) {}
+  size_t lines() const { return size_t(n_rows_) * ((row_bytes_ + 63) / 64); }
+  void request(size_t n) {
+    for (size_t k = 0; k < n && r_ < n_rows_; ++k) {
+      const char* row = rows_ + size_t(r_) * stride_;
+      __builtin_prefetch(row + off_, 0, 2);
+      if ((off_ += 64) < row_bytes_) continue;
+      __builtin_prefetch(row + row_bytes_ - 1, 0, 2);  // the last line, where the row starts mid-line
+      off_ = 0, ++r_;
+    }
+  }
+
+ private:
+  const char* rows_;
+  size_t stride_;
+  int64_t n_rows_;
+  size_t row_bytes_;
+  int64_t r_ = 0;  // the next line to request: row r_, byte offset off_
+  size_t off_ = 0;
+};
+
 // The integer path for one or more products of the same X (whose weight types share a zero point):
 // X packed once (tiles of 12 rows), then the 16-row panels of every W in one parallel pass, each
 // thread packing a panel and running every tile against it.
@@ -197,21 +223,13 @@ void matmul_int8(const MatvecJob* jobs, int n_jobs, int64_t cols, const float* X
       kt.gemm_i8_pack_panel(job.t, at.rows, at.stride, at.n, cols, panel.as<uint8_t>());
       const auto product = kt.gemm_i8[gemm_i8_has_min(job.t) ? 1 : 0];
       const Panel next = p + 1 < p1 ? panel_at(p + 1) : Panel{nullptr, nullptr, 0, 0, 0};
-      const size_t row_end = next.job ? row_bytes(next.job->t, cols) : 0;
-      const size_t per_slice = (size_t(next.n) * ((row_end + 63) / 64) + size_t(n_slices) - 1) / size_t(n_slices);
-      int64_t r = 0;  // the next line to request: row r, byte offset off
-      size_t off = 0;
+      LinePrefetch ahead(next.rows, next.stride, next.n, next.job ? row_bytes(next.job->t, cols) : 0);
+      const size_t per_slice = (ahead.lines() + size_t(n_slices) - 1) / size_t(n_slices);
       for (int64_t s = 0; s < n_slices; ++s) {
         const int64_t i0 = s * kTilesPerSlice * kGemmMr, rows = std::min(m - i0, kTilesPerSlice * kGemmMr);
         product(panel.as<uint8_t>(), a + size_t(s * kTilesPerSlice * n_blocks) * kActBlockBytes, rows, n_blocks,
                 job.y + i0 * job.rows + at.r0, job.rows, int(at.n));
-        for (size_t k = 0; k < per_slice && r < next.n; ++k) {
-          const char* row = next.rows + size_t(r) * next.stride;
-          __builtin_prefetch(row + off, 0, 2);
-          if ((off += 64) < row_end) continue;
-          __builtin_prefetch(row + row_end - 1, 0, 2);  // the last line, where the row starts mid-line
-          off = 0, ++r;
-        }
+        ahead.request(per_slice);
       }
     }
   });
