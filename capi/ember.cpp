@@ -95,10 +95,46 @@ void copy_out(const std::string& s, char* buf, size_t buf_size, size_t* out_need
   if (out_needed) *out_needed = s.size();
 }
 
-bool params_ok(const void* p, size_t min_size) {
+// Every size a released ember.h gave each struct: a program built against any of those headers
+// keeps working. Fields are only appended, so a smaller struct is a prefix of today's; appending a
+// field adds its size here (and needs no new SONAME).
+constexpr size_t kModelParamsSizes[] = {sizeof(ember_model_params)};                           // ABI 1
+constexpr size_t kLoaderSizes[] = {sizeof(ember_loader)};                                       // ABI 1
+constexpr size_t kContextParamsSizes[] = {offsetof(ember_context_params, kv_type),              // ABI 1
+                                          sizeof(ember_context_params)};                        // ABI 2: kv_type
+constexpr size_t kSamplerParamsSizes[] = {sizeof(ember_sampler_params)};                       // ABI 1
+constexpr size_t kGenerateParamsSizes[] = {sizeof(ember_generate_params)};                     // ABI 1
+constexpr size_t kGenerateResultSizes[] = {sizeof(ember_generate_result)};                     // ABI 1
+
+size_t struct_size_of(const void* p) {
   size_t sz;
   std::memcpy(&sz, p, sizeof sz);
-  return sz >= min_size;
+  return sz;
+}
+
+template <size_t N>
+bool released_size(size_t sz, const size_t (&sizes)[N]) {
+  for (size_t s : sizes)
+    if (sz == s) return true;
+  return false;
+}
+
+// The caller's struct as today's: the fields its struct_size holds, the others their defaults
+// (init). nullptr in: all defaults. False when struct_size is no released size.
+template <class T, size_t N>
+bool read_params(const T* in, const size_t (&sizes)[N], void (*init)(T*), T* out) {
+  init(out);
+  if (!in) return true;
+  const size_t sz = struct_size_of(in);
+  if (!released_size(sz, sizes)) return false;
+  std::memcpy(static_cast<void*>(out), in, sz);
+  out->struct_size = sizeof(T);
+  return true;
+}
+
+std::string struct_size_error(const char* what, const void* p, const char* init) {
+  return std::string(what) + "->struct_size is " + std::to_string(struct_size_of(p)) +
+         ", which no released ember.h has (use " + init + ")";
 }
 
 ember_status finish_load(ember::Result<std::shared_ptr<const ember::Model>> m, const ember_model_params* p,
@@ -182,12 +218,15 @@ void ember_model_params_init(ember_model_params* p) {
   p->use_mmap = 1;
 }
 
-ember_status ember_model_load(const char* path, const ember_model_params* p, ember_model** out) {
+ember_status ember_model_load(const char* path, const ember_model_params* params, ember_model** out) {
   if (!path || !out) return bad_arg("ember_model_load", "path and out_model must not be NULL");
-  if (p && !params_ok(p, sizeof(ember_model_params))) return bad_arg("ember_model_load", "params->struct_size is wrong (use ember_model_params_init)");
+  ember_model_params mp;
+  if (!read_params(params, kModelParamsSizes, ember_model_params_init, &mp))
+    return bad_arg("ember_model_load", struct_size_error("params", params, "ember_model_params_init").c_str());
+  const ember_model_params* p = &mp;
   return guarded("ember_model_load", nullptr, [&] {
     if (!start_load(p)) return fail(Status(StatusCode::kCancelled, "ember_model_load: cancelled by the progress callback"));
-    if (p && !p->use_mmap) {
+    if (!p->use_mmap) {
       std::ifstream in(path, std::ios::binary);
       if (in) {  // a folder or missing file falls through to Model::load, which says which
         std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -198,9 +237,12 @@ ember_status ember_model_load(const char* path, const ember_model_params* p, emb
   });
 }
 
-ember_status ember_model_load_from_memory(const void* data, size_t size, const ember_model_params* p, ember_model** out) {
+ember_status ember_model_load_from_memory(const void* data, size_t size, const ember_model_params* params, ember_model** out) {
   if (!data || !out) return bad_arg("ember_model_load_from_memory", "data and out_model must not be NULL");
-  if (p && !params_ok(p, sizeof(ember_model_params))) return bad_arg("ember_model_load_from_memory", "params->struct_size is wrong");
+  ember_model_params mp;
+  if (!read_params(params, kModelParamsSizes, ember_model_params_init, &mp))
+    return bad_arg("ember_model_load_from_memory", struct_size_error("params", params, "ember_model_params_init").c_str());
+  const ember_model_params* p = &mp;
   return guarded("ember_model_load_from_memory", nullptr, [&] {
     if (!start_load(p)) return fail(Status(StatusCode::kCancelled, "ember_model_load_from_memory: cancelled by the progress callback"));
     const auto* b = static_cast<const uint8_t*>(data);
@@ -208,10 +250,14 @@ ember_status ember_model_load_from_memory(const void* data, size_t size, const e
   });
 }
 
-ember_status ember_model_load_from_loader(const ember_loader* loader, const ember_model_params* p, ember_model** out) {
+ember_status ember_model_load_from_loader(const ember_loader* loader, const ember_model_params* params, ember_model** out) {
   if (!loader || !out || !loader->size || !loader->read) return bad_arg("ember_model_load_from_loader", "loader (with size and read) and out_model must not be NULL");
-  if (!params_ok(loader, sizeof(ember_loader))) return bad_arg("ember_model_load_from_loader", "loader->struct_size is wrong");
-  if (p && !params_ok(p, sizeof(ember_model_params))) return bad_arg("ember_model_load_from_loader", "params->struct_size is wrong");
+  if (!released_size(struct_size_of(loader), kLoaderSizes))
+    return bad_arg("ember_model_load_from_loader", struct_size_error("loader", loader, "sizeof(ember_loader)").c_str());
+  ember_model_params mp;
+  if (!read_params(params, kModelParamsSizes, ember_model_params_init, &mp))
+    return bad_arg("ember_model_load_from_loader", struct_size_error("params", params, "ember_model_params_init").c_str());
+  const ember_model_params* p = &mp;
   struct Closer {
     const ember_loader* l;
     ~Closer() {
@@ -229,7 +275,7 @@ ember_status ember_model_load_from_loader(const ember_loader* loader, const embe
       if (got == 0 || size_t(got) > bytes.size() - have)
         return fail(ember::io_error("ember_model_load_from_loader: the stream ended at byte " + std::to_string(have) + " of " + std::to_string(size)));
       have += size_t(got);
-      if (p && p->progress && p->progress(0.9f * float(have) / float(size), p->progress_user_data) != 0)
+      if (p->progress && p->progress(0.9f * float(have) / float(size), p->progress_user_data) != 0)
         return fail(Status(StatusCode::kCancelled, "ember_model_load_from_loader: cancelled by the progress callback"));
     }
     return finish_load(ember::Model::load_from_memory(std::move(bytes), "<loader>"), p, out);
@@ -323,13 +369,13 @@ void ember_context_params_init(ember_context_params* p) {
   p->struct_size = sizeof *p;
 }
 
-ember_status ember_context_create(ember_model* m, const ember_context_params* p, ember_context** out) {
+ember_status ember_context_create(ember_model* m, const ember_context_params* params, ember_context** out) {
   if (!m || !out) return bad_arg("ember_context_create", "model and out_context must not be NULL");
-  if (p && !params_ok(p, sizeof(ember_context_params))) return bad_arg("ember_context_create", "params->struct_size is wrong (use ember_context_params_init)");
+  ember_context_params cparams;
+  if (!read_params(params, kContextParamsSizes, ember_context_params_init, &cparams))
+    return bad_arg("ember_context_create", struct_size_error("params", params, "ember_context_params_init").c_str());
+  const ember_context_params* p = &cparams;
   return guarded("ember_context_create", nullptr, [&] {
-    ember_context_params d;
-    ember_context_params_init(&d);
-    if (!p) p = &d;
     ember::ContextParams cp;
     cp.n_ctx = p->n_ctx;
     cp.n_batch = p->n_batch;
@@ -440,9 +486,12 @@ void ember_sampler_params_init(ember_sampler_params* p) {
   p->seed = d.seed;
 }
 
-ember_status ember_sampler_create(const ember_model* m, const ember_sampler_params* p, ember_sampler** out) {
-  if (!m || !p || !out) return bad_arg("ember_sampler_create", "model, params and out_sampler must not be NULL");
-  if (!params_ok(p, sizeof(ember_sampler_params))) return bad_arg("ember_sampler_create", "params->struct_size is wrong (use ember_sampler_params_init)");
+ember_status ember_sampler_create(const ember_model* m, const ember_sampler_params* params, ember_sampler** out) {
+  if (!m || !params || !out) return bad_arg("ember_sampler_create", "model, params and out_sampler must not be NULL");
+  ember_sampler_params sparams;
+  if (!read_params(params, kSamplerParamsSizes, ember_sampler_params_init, &sparams))
+    return bad_arg("ember_sampler_create", struct_size_error("params", params, "ember_sampler_params_init").c_str());
+  const ember_sampler_params* p = &sparams;
   return guarded("ember_sampler_create", nullptr, [&] {
     ember::SamplerParams sp;
     sp.temperature = p->temperature;
@@ -491,16 +540,17 @@ void ember_generate_result_init(ember_generate_result* r) {
   r->struct_size = sizeof *r;
 }
 
-ember_status ember_generate(ember_context* c, ember_sampler* sampler, const char* prompt, const ember_generate_params* p,
+ember_status ember_generate(ember_context* c, ember_sampler* sampler, const char* prompt, const ember_generate_params* params,
                             ember_text_callback callback, void* user_data, ember_generate_result* result) {
   if (!c || !prompt) return bad_arg("ember_generate", "ctx and prompt must not be NULL");
-  if (p && !params_ok(p, sizeof(ember_generate_params))) return bad_arg("ember_generate", "params->struct_size is wrong (use ember_generate_params_init)");
-  if (p && p->n_stop > 0 && !p->stop) return bad_arg("ember_generate", "stop is NULL but n_stop > 0");
-  if (result && !params_ok(result, sizeof(ember_generate_result))) return bad_arg("ember_generate", "result->struct_size is wrong (use ember_generate_result_init)");
+  ember_generate_params gparams;
+  if (!read_params(params, kGenerateParamsSizes, ember_generate_params_init, &gparams))
+    return bad_arg("ember_generate", struct_size_error("params", params, "ember_generate_params_init").c_str());
+  const ember_generate_params* p = &gparams;
+  if (p->n_stop > 0 && !p->stop) return bad_arg("ember_generate", "stop is NULL but n_stop > 0");
+  if (result && !released_size(struct_size_of(result), kGenerateResultSizes))
+    return bad_arg("ember_generate", struct_size_error("result", result, "ember_generate_result_init").c_str());
   return guarded("ember_generate", c, [&] {
-    ember_generate_params d;
-    ember_generate_params_init(&d);
-    if (!p) p = &d;
     const ember::Model& m = c->ctx->model();
     std::vector<int32_t> tokens;
     if (*prompt) {
@@ -529,12 +579,17 @@ ember_status ember_generate(ember_context* c, ember_sampler* sampler, const char
       return !callback || callback(text.data(), text.size(), user_data) == 0;
     });
     if (!r) return fail(r.status(), c);
-    if (result) {
-      result->n_prompt_tokens = int64_t(tokens.size());
-      result->n_generated_tokens = int64_t(r->tokens.size());
-      result->stop_reason = static_cast<ember_stop_reason>(static_cast<int>(r->reason));
-      result->prefill_seconds = r->prefill_seconds;
-      result->decode_seconds = r->decode_seconds;
+    if (result) {  // as many fields as the caller's struct holds
+      ember_generate_result full;
+      ember_generate_result_init(&full);
+      full.n_prompt_tokens = int64_t(tokens.size());
+      full.n_generated_tokens = int64_t(r->tokens.size());
+      full.stop_reason = static_cast<ember_stop_reason>(static_cast<int>(r->reason));
+      full.prefill_seconds = r->prefill_seconds;
+      full.decode_seconds = r->decode_seconds;
+      const size_t sz = struct_size_of(result);
+      std::memcpy(static_cast<void*>(result), &full, sz);
+      result->struct_size = sz;
     }
     c->hidden_rows = 0;
     return ok(c);

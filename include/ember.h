@@ -44,7 +44,9 @@
  *
  * Parameters travel in structs whose first field is struct_size, filled by the matching
  * ember_*_params_init(); fields are only ever appended, so a program built against an older
- * header keeps working with a newer library.
+ * header keeps working with a newer library of the same SONAME: the library reads the fields the
+ * program's struct_size holds and gives the others their defaults (a result struct gets the
+ * fields it has room for). A struct_size that no released header had is EMBER_INVALID_ARGUMENT.
  */
 #ifndef EMBER_H
 #define EMBER_H
@@ -56,8 +58,16 @@
 extern "C" {
 #endif
 
+/* Windows: the library's own build exports (EMBER_BUILD), a program linking the DLL imports, and
+ * one linking the static library defines EMBER_STATIC (ember::ember_static does). */
 #if defined(_WIN32)
+#if defined(EMBER_BUILD)
 #define EMBER_API __declspec(dllexport)
+#elif defined(EMBER_STATIC)
+#define EMBER_API
+#else
+#define EMBER_API __declspec(dllimport)
+#endif
 #else
 #define EMBER_API __attribute__((visibility("default")))
 #endif
@@ -69,7 +79,8 @@ extern "C" {
 #define EMBER_VERSION_PATCH 0
 #define EMBER_VERSION_NUMBER (EMBER_VERSION_MAJOR * 1000000 + EMBER_VERSION_MINOR * 1000 + EMBER_VERSION_PATCH)
 #define EMBER_VERSION_STRING "0.2.0"
-/* Changes only when a released struct layout or signature changes (and with it the SONAME). */
+/* Changes (with the SONAME) only when something is removed or changes meaning; appended fields and
+ * new functions keep it. */
 #define EMBER_ABI_VERSION 2
 
 /* The library's numbers, to compare with the header's: EMBER_VERSION_NUMBER, EMBER_ABI_VERSION. */

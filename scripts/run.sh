@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# README command 1: install what is missing, build everything (Release), run the main job: a chat
-# with SmolLM2-135M-Instruct (fetched once, see scripts/fetch-smollm2.sh), or with the bundled
-# stories260K when it cannot be fetched. Arguments go to ember-chat (e.g. -p "a question").
+# README command 1: install what is missing, build everything a user runs (the library, the tools,
+# ember-bench; Release), run the main job: a chat with SmolLM2-135M-Instruct (fetched once, see
+# scripts/fetch-smollm2.sh), or with the bundled stories260K when it cannot be fetched. Arguments
+# go to ember-chat (e.g. -p "a question").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMBER_BUILD_TESTS=OFF
 cmake --build build/release
 if model=$(bash scripts/fetch-smollm2.sh); then
   first="What is the capital of France, and what is it famous for?"
