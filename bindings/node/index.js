@@ -6,24 +6,53 @@
 //   for await (const text of ctx.generate('Once upon a time', { maxTokens: 64 })) process.stdout.write(text);
 //   ctx.close(); model.close();
 //
-// The library is found through EMBER_LIBRARY, next to this file, or on the system's library path.
+// The library is looked for in EMBER_LIBRARY (an override), inside this package (lib/, where
+// `npm pack` puts a copy), then where the system loader finds an installed Ember (cmake --install,
+// the libember2 package) and the usual prefixes; the error names every path tried.
 'use strict';
 
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const koffi = require('koffi');
 
-function findLibrary() {
-  if (process.env.EMBER_LIBRARY) return process.env.EMBER_LIBRARY;
-  for (const name of ['libember.so', 'libember.so.2', 'libember.dylib']) {
-    const p = path.join(__dirname, name);
-    if (fs.existsSync(p)) return p;
+const SONAME = 'libember.so.2';  // the ABI these bindings speak
+
+function candidates() {
+  const out = [];
+  if (process.env.EMBER_LIBRARY) out.push(process.env.EMBER_LIBRARY);
+  for (const dir of [path.join(__dirname, 'lib'), __dirname]) {
+    for (const name of [SONAME, 'libember.so', 'libember.dylib']) out.push(path.join(dir, name));
   }
-  return 'libember.so';
+  out.push(SONAME);  // the loader's own search: ld.so.cache, LD_LIBRARY_PATH
+  const multiarch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[os.arch()];
+  for (const prefix of ['/usr/local', '/usr']) {
+    for (const libdir of ['lib', 'lib64', multiarch && `lib/${multiarch}`]) {
+      if (libdir) out.push(path.join(prefix, libdir, SONAME));
+    }
+  }
+  return out;
 }
 
-const libraryPath = findLibrary();
-const lib = koffi.load(libraryPath);
+function loadLibrary() {
+  const tried = [];
+  for (const p of candidates()) {
+    if (path.isAbsolute(p) && !fs.existsSync(p)) {
+      tried.push(`${p} (no such file)`);
+      continue;
+    }
+    try {
+      return [p, koffi.load(p)];
+    } catch (e) {
+      tried.push(`${p} (${e.message})`);
+      if (p === process.env.EMBER_LIBRARY) break;  // an explicit override that fails is the answer
+    }
+  }
+  throw new Error(`libember not found. Tried:\n  ${tried.join('\n  ')}\nInstall Ember (cmake --install, or the ` +
+    'libember2 package), use a package made by `npm pack` (it carries the library), or set EMBER_LIBRARY to its path.');
+}
+
+const [libraryPath, lib] = loadLibrary();
 
 // ---- types ----------------------------------------------------------------------------------------
 koffi.opaque('ember_model');
@@ -122,7 +151,9 @@ function stringOut(call) {
 }
 
 class Model {
-  constructor(pathOrBuffer, { useMmap = true } = {}) {
+  constructor(pathOrBuffer, options = {}) {
+    checkOptions('Model', options, ['useMmap']);
+    const { useMmap = true } = options;
     const out = [null];
     const p = {};
     C.model_params_init(p);
@@ -176,11 +207,25 @@ class Model {
   }
 }
 
+// Options objects: a misspelt or unknown key is a TypeError, never silently ignored.
+function checkOptions(what, options, allowed) {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${what}: options must be an object`);
+  const unknown = Object.keys(options).filter((k) => !allowed.includes(k));
+  if (unknown.length) throw new TypeError(`${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${allowed.join(', ')})`);
+}
+
+const SAMPLING_OPTIONS = ['temperature', 'topK', 'topP', 'minP', 'repeatPenalty', 'repeatLastN', 'presencePenalty',
+  'frequencyPenalty', 'seed'];
+
 class Sampler {
-  constructor(model, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed = 0 } = {}) {
+  constructor(model, options = {}) {
+    checkOptions('Sampler', options, SAMPLING_OPTIONS);
+    const { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, repeatLastN = 64,
+      presencePenalty = 0, frequencyPenalty = 0, seed = 0 } = options;
     const p = {};
     C.sampler_params_init(p);
-    Object.assign(p, { temperature, top_k: topK, top_p: topP, min_p: minP, repeat_penalty: repeatPenalty, seed });
+    Object.assign(p, { temperature, top_k: topK, top_p: topP, min_p: minP, repeat_penalty: repeatPenalty,
+      repeat_last_n: repeatLastN, presence_penalty: presencePenalty, frequency_penalty: frequencyPenalty, seed });
     const out = [null];
     check(C.sampler_create(model._h, p, out));
     this.handle = out[0];
@@ -193,7 +238,9 @@ class Sampler {
 }
 
 class Context {
-  constructor(model, { nCtx = 0, nBatch = 0, nThreads = 0, seed = 0, memoryLimit = 0, kvType = 'f32' } = {}) {
+  constructor(model, options = {}) {
+    checkOptions('Context', options, ['nCtx', 'nBatch', 'nThreads', 'seed', 'memoryLimit', 'kvType']);
+    const { nCtx = 0, nBatch = 0, nThreads = 0, seed = 0, memoryLimit = 0, kvType = 'f32' } = options;
     const kvTypes = { f32: 0, f16: 1 };
     if (!(kvType in kvTypes)) throw new TypeError(`kvType must be 'f32' or 'f16', not ${kvType}`);
     const p = {};
@@ -245,8 +292,19 @@ class Context {
   loadState(buf) { this._check(C.state_load(this._h, buf, buf.length)); }
 
   // An async iterator of text pieces (whole UTF-8 characters). ember_generate runs on a worker
-  // thread; leaving the loop early stops it. `sampler` optional (greedy without one).
-  generate(prompt, { maxTokens = 256, stop = [], sampler = null, parseSpecial = false } = {}) {
+  // thread; leaving the loop early stops it. Greedy without a sampler or sampling options; any
+  // sampling option (temperature, topK, topP, minP, the penalties, seed) samples with Sampler's
+  // defaults for the rest (temperature 0 stays greedy). lastResult says how it ended.
+  generate(prompt, options = {}) {
+    checkOptions('generate', options, ['maxTokens', 'stop', 'sampler', 'parseSpecial', ...SAMPLING_OPTIONS]);
+    const { maxTokens = 256, stop = [], parseSpecial = false } = options;
+    let { sampler = null } = options;
+    const sampling = Object.fromEntries(SAMPLING_OPTIONS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));
+    let own = null;
+    if (Object.keys(sampling).length) {
+      if (sampler) throw new TypeError(`generate: a sampler or sampling options, not both (got ${Object.keys(sampling).join(', ')})`);
+      own = sampler = new Sampler(this.model, sampling);
+    }
     const ctx = this;
     const pieces = [];
     let wake = null;
@@ -267,6 +325,7 @@ class Context {
     this.busy = true;
     C.generate.async(this._h, sampler ? sampler.handle : null, prompt, p, cb, null, r, (err, status) => {
       koffi.unregister(cb);
+      if (own) own.close();
       ctx.busy = false;
       if (err) failure = err;
       else if (status !== 0) failure = new EmberError(status, C.context_last_error(ctx.handle));
@@ -295,6 +354,7 @@ class Context {
 
   // OpenAI-style messages through the model's chat template.
   chat(messages, options = {}) {
+    checkOptions('chat', options, ['maxTokens', 'stop', 'sampler', ...SAMPLING_OPTIONS]);
     const prompt = this.model.applyChatTemplate(messages);
     this.reset();
     return this.generate(prompt, { ...options, parseSpecial: true });

@@ -21,7 +21,7 @@ run() {  # program: prints the continuation, which must be the model's greedy on
   grep -q "$want" <<<"$out" || { echo "check.sh: $1 did not continue the prompt as expected" >&2; exit 1; }
 }
 static_only() {  # program: linked without libember.so
-  if readelf -d "$1" | grep -q 'NEEDED.*libember'; then
+  if grep -q 'NEEDED.*libember' <<<"$(readelf -d "$1")"; then
     echo "check.sh: $1 should be linked statically but needs libember.so" >&2
     exit 1
   fi
@@ -35,7 +35,7 @@ static_only "$work/cmake/consumer_c_static"
 static_only "$work/cmake/consumer_cpp_static"
 
 echo "== pkg-config ember from $prefix"
-pcdir=$(dirname "$(find "$prefix" -path '*/pkgconfig/ember.pc' -print -quit)")
+pcdir=$(dirname "$(find "$prefix"/lib* -maxdepth 3 -path '*/pkgconfig/ember.pc' -print -quit)")
 export PKG_CONFIG_PATH=$pcdir
 libdir=$(pkg-config --variable=libdir ember)
 mkdir -p "$work/pc"

@@ -84,3 +84,44 @@ test('decode, logits, state and errors', () => {
   assert.throws(() => small.decode(new Array(12).fill(1)), (e) => e.code === 'CONTEXT_FULL');
   for (const x of [a, b, small, fromMemory, m]) x.close();
 });
+
+test('sampling options are applied, unknown options are errors', async () => {
+  const m = new ember.Model(STORIES);
+  const ctx = new ember.Context(m, { nThreads: 1 });
+  const story = async (options = {}) => {
+    ctx.reset();
+    let text = '';
+    for await (const piece of ctx.generate('Once upon a time', { maxTokens: 30, ...options })) text += piece;
+    return text;
+  };
+  const greedy = await story();
+  const seeded = await story({ seed: 5 });  // a seed alone samples, reproducibly
+  assert.notStrictEqual(seeded, greedy);
+  assert.strictEqual(await story({ seed: 5 }), seeded);
+  assert.notStrictEqual(await story({ temperature: 1.5, seed: 3 }), greedy);
+  assert.strictEqual(await story({ temperature: 1.5, seed: 3, topK: 1 }), greedy);  // one candidate left
+  assert.strictEqual(await story({ temperature: 1.5, seed: 3, topP: 1e-6 }), greedy);
+  assert.strictEqual(await story({ temperature: 0 }), greedy);
+  assert.throws(() => ctx.generate('x', { temprature: 0.5 }), TypeError);
+  assert.throws(() => ctx.chat([{ role: 'user', content: 'hi' }], { topk: 3 }), TypeError);
+  const s = new ember.Sampler(m, { temperature: 0 });
+  assert.throws(() => ctx.generate('x', { sampler: s, seed: 1 }), TypeError);
+  s.close();
+  assert.throws(() => new ember.Context(m, { ctx: 10 }), TypeError);
+  ctx.close();
+  m.close();
+});
+
+test('lastResult after leaving the loop early', async () => {
+  const m = new ember.Model(STORIES);
+  const ctx = new ember.Context(m, { nThreads: 1 });
+  let n = 0;
+  for await (const piece of ctx.generate('Once upon a time', { maxTokens: 200 })) {
+    assert.ok(piece.length > 0);
+    if (++n === 2) break;
+  }
+  assert.ok(['callback', 'cancelled'].includes(ctx.lastResult.stopReason), ctx.lastResult.stopReason);
+  assert.ok(ctx.lastResult.nGeneratedTokens < 20);
+  ctx.close();
+  m.close();
+});

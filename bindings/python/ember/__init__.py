@@ -14,13 +14,14 @@ import ctypes
 import ctypes.util
 import os
 import queue
+import sys
 import threading
-from typing import Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 __all__ = [
     "Model", "Context", "Sampler", "EmberError", "InvalidArgumentError", "EmberIOError", "FormatError",
     "UnsupportedError", "OutOfMemoryError", "ContextFullError", "CancelledError", "InternalError",
-    "version", "library_path",
+    "version", "library_path", "GenerateResult",
 ]
 
 # ---- errors ---------------------------------------------------------------------------------------
@@ -64,28 +65,53 @@ class InternalError(EmberError):
     status = 8
 
 
-_ERRORS = {c.status: c for c in (InvalidArgumentError, EmberIOError, FormatError, UnsupportedError, OutOfMemoryError,
-                                 ContextFullError, CancelledError, InternalError)}
+_ERRORS: Dict[int, type] = {c.status: c for c in (InvalidArgumentError, EmberIOError, FormatError, UnsupportedError,
+                                                  OutOfMemoryError, ContextFullError, CancelledError, InternalError)}
 
 # ---- the library ----------------------------------------------------------------------------------
 
+_SONAME = "libember.so.2"  # the ABI these bindings speak
 
-def _find_library() -> str:
+
+def _candidates() -> List[str]:
+    """Where libember is looked for, in order: EMBER_LIBRARY (an override), the copy this package
+    carries (a wheel built by `pip install bindings/python`), the loader's own search (an installed
+    prefix: /usr/lib, /usr/local/lib, LD_LIBRARY_PATH), then the usual install prefixes by path."""
+    out: List[str] = []
     env = os.environ.get("EMBER_LIBRARY")
     if env:
-        return env
+        out.append(env)
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("libember.so", "libember.so.2", "libember.dylib"):
-        if os.path.exists(os.path.join(here, name)):
-            return os.path.join(here, name)
+    out += [os.path.join(here, name) for name in (_SONAME, "libember.so", "libember.dylib")]
+    out.append(_SONAME)
     found = ctypes.util.find_library("ember")
     if found:
-        return found
-    raise ImportError("libember not found: set EMBER_LIBRARY to its path, or copy it next to this package")
+        out.append(found)
+    prefixes = [sys.prefix, "/usr/local", "/usr"]
+    for prefix in prefixes:
+        for libdir in ("lib", "lib64", os.path.join("lib", f"{os.uname().machine}-linux-gnu")):
+            out.append(os.path.join(prefix, libdir, _SONAME))
+    return out
 
 
-library_path = _find_library()
-_lib = ctypes.CDLL(library_path)
+def _load_library() -> Tuple[str, ctypes.CDLL]:
+    tried: List[str] = []
+    for path in _candidates():
+        if os.path.isabs(path) and not os.path.exists(path):
+            tried.append(f"{path} (no such file)")
+            continue
+        try:
+            return path, ctypes.CDLL(path)
+        except OSError as e:
+            tried.append(f"{path} ({e})")
+            if path == os.environ.get("EMBER_LIBRARY"):
+                break  # an explicit override that fails is an error, not a hint to look elsewhere
+    raise ImportError("libember not found. Tried:\n  " + "\n  ".join(tried) +
+                      "\nInstall the package with its library (pip install bindings/python), install Ember "
+                      "(cmake --install, or the libember2 .deb), or set EMBER_LIBRARY to libember.so's path.")
+
+
+library_path, _lib = _load_library()
 
 c_int32, c_int64, c_uint64, c_size_t, c_float, c_double = (ctypes.c_int32, ctypes.c_int64, ctypes.c_uint64, ctypes.c_size_t,
                                                          ctypes.c_float, ctypes.c_double)
@@ -124,7 +150,7 @@ class _ChatMessage(ctypes.Structure):
     _fields_ = [("role", ctypes.c_char_p), ("content", ctypes.c_char_p)]
 
 
-def _fn(name, restype, *argtypes):
+def _fn(name: str, restype: Any, *argtypes: Any) -> Any:
     f = getattr(_lib, name)
     f.restype, f.argtypes = restype, list(argtypes)
     return f
@@ -178,9 +204,11 @@ _generate = _fn("ember_generate", _S, _P, _P, ctypes.c_char_p, ctypes.POINTER(_G
 
 STOP_REASONS = ("eog", "stop", "length", "callback", "cancelled", "context_full")
 
+Message = Mapping[str, str]
+
 
 def version() -> str:
-    return _version_string().decode()
+    return str(_version_string().decode())
 
 
 if _abi_version() != 2:
@@ -193,7 +221,7 @@ def _check(status: int, message: Optional[bytes] = None) -> None:
         raise _ERRORS.get(status, EmberError)(text or _status_str(status).decode())
 
 
-def _snprintf_call(call) -> str:
+def _snprintf_call(call: Callable[[Any, int, Any], int]) -> str:
     """Calls call(buf, size, needed) twice if needed: once to size, once to fill."""
     needed = c_size_t(0)
     buf = ctypes.create_string_buffer(256)
@@ -207,18 +235,22 @@ def _snprintf_call(call) -> str:
 class _Handle:
     """Owns one C handle: freed by close(), by leaving a `with` block, or when collected."""
 
-    _free = None  # the ember_*_free function of the subclass
     _what = "handle"
+    _h: ctypes.c_void_p
+
+    @staticmethod
+    def _free(handle: ctypes.c_void_p) -> None:  # the ember_*_free function of the subclass
+        raise NotImplementedError
 
     def close(self) -> None:
         if getattr(self, "_h", None):
             self._free(self._h)
             self._h = _P()
 
-    def __enter__(self):
+    def __enter__(self) -> Any:  # each handle class narrows it to itself
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:
@@ -227,7 +259,7 @@ class _Handle:
         except Exception:
             pass
 
-    def _handle(self) -> _P:
+    def _handle(self) -> ctypes.c_void_p:
         if not self._h:
             raise InvalidArgumentError(f"the {self._what} is closed")
         return self._h
@@ -239,17 +271,27 @@ class _Handle:
 class Model(_Handle):
     """A loaded model: a GGUF file or a Hugging Face folder (or GGUF bytes via `from_bytes`)."""
 
-    _free, _what = staticmethod(_model_free), "model"
+    _what = "model"
 
-    def __init__(self, path: Optional[str] = None, *, use_mmap: bool = True, _handle: Optional[int] = None):
+    @staticmethod
+    def _free(handle: ctypes.c_void_p) -> None:
+        _model_free(handle)
+
+    def __init__(self, path: Union[str, "os.PathLike[str]", None] = None, *, use_mmap: bool = True,
+                 _handle: Optional[int] = None) -> None:
         self._h = _P()
         if _handle is not None:
             self._h.value = _handle
             return
+        if path is None:
+            raise TypeError("Model() needs the path of a GGUF file or a Hugging Face folder")
         p = _ModelParams()
         _model_params_init(ctypes.byref(p))
         p.use_mmap = 1 if use_mmap else 0
         _check(_model_load(os.fsencode(path), ctypes.byref(p), ctypes.byref(self._h)))
+
+    def __enter__(self) -> "Model":
+        return self
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Model":
@@ -257,21 +299,50 @@ class Model(_Handle):
         _check(_model_load_from_memory(data, len(data), None, ctypes.byref(h)))
         return cls(_handle=h.value)
 
-    architecture = property(lambda self: _model_architecture(self._handle()).decode())
-    n_vocab = property(lambda self: _model_ints["n_vocab"](self._handle()))
-    n_embd = property(lambda self: _model_ints["n_embd"](self._handle()))
-    n_layer = property(lambda self: _model_ints["n_layer"](self._handle()))
-    n_ctx_train = property(lambda self: _model_ints["n_ctx_train"](self._handle()))
-    size_bytes = property(lambda self: _model_size_bytes(self._handle()))
-    bos = property(lambda self: _model_tokens["bos"](self._handle()))
-    eos = property(lambda self: _model_tokens["eos"](self._handle()))
-    eot = property(lambda self: _model_tokens["eot"](self._handle()))
-    chat_template = property(lambda self: _model_chat_template(self._handle()).decode("utf-8", "replace"))
+    @property
+    def architecture(self) -> str:
+        return str(_model_architecture(self._handle()).decode())
+
+    @property
+    def n_vocab(self) -> int:
+        return int(_model_ints["n_vocab"](self._handle()))
+
+    @property
+    def n_embd(self) -> int:
+        return int(_model_ints["n_embd"](self._handle()))
+
+    @property
+    def n_layer(self) -> int:
+        return int(_model_ints["n_layer"](self._handle()))
+
+    @property
+    def n_ctx_train(self) -> int:
+        return int(_model_ints["n_ctx_train"](self._handle()))
+
+    @property
+    def size_bytes(self) -> int:
+        return int(_model_size_bytes(self._handle()))
+
+    @property
+    def bos(self) -> int:
+        return int(_model_tokens["bos"](self._handle()))
+
+    @property
+    def eos(self) -> int:
+        return int(_model_tokens["eos"](self._handle()))
+
+    @property
+    def eot(self) -> int:
+        return int(_model_tokens["eot"](self._handle()))
+
+    @property
+    def chat_template(self) -> str:
+        return str(_model_chat_template(self._handle()).decode("utf-8", "replace"))
 
     def meta(self, key: str) -> str:
         """A GGUF metadata value as text."""
         h = self._handle()
-        return _snprintf_call(lambda b, n, need: _model_meta(h, key.encode(), b, n, need))
+        return _snprintf_call(lambda b, n, need: int(_model_meta(h, key.encode(), b, n, need)))
 
     def tokenize(self, text: str, add_special: bool = True, parse_special: bool = False) -> List[int]:
         data = text.encode("utf-8")
@@ -287,7 +358,7 @@ class Model(_Handle):
     def detokenize(self, tokens: Sequence[int], special: bool = False) -> str:
         arr = (c_int32 * len(tokens))(*tokens)
         h = self._handle()
-        return _snprintf_call(lambda b, n, need: _detokenize(h, arr, len(tokens), int(special), b, n, need))
+        return _snprintf_call(lambda b, n, need: int(_detokenize(h, arr, len(tokens), int(special), b, n, need)))
 
     def token_to_piece(self, token: int, special: bool = False) -> bytes:
         """The bytes of one token as they appear inside a text (may be part of a character)."""
@@ -297,13 +368,13 @@ class Model(_Handle):
         if needed.value >= len(buf):
             buf = ctypes.create_string_buffer(needed.value + 1)
             _check(_token_to_piece(h, token, int(special), buf, len(buf), ctypes.byref(needed)))
-        return buf.raw[: needed.value]
+        return bytes(buf.raw[: needed.value])
 
-    def apply_chat_template(self, messages: Iterable[Mapping[str, str]], add_generation_prompt: bool = True) -> str:
+    def apply_chat_template(self, messages: Iterable[Message], add_generation_prompt: bool = True) -> str:
         msgs = list(messages)
         arr = (_ChatMessage * len(msgs))(*[_ChatMessage(m["role"].encode(), m["content"].encode()) for m in msgs])
         h = self._handle()
-        return _snprintf_call(lambda b, n, need: _chat_apply(h, arr, len(msgs), int(add_generation_prompt), b, n, need))
+        return _snprintf_call(lambda b, n, need: int(_chat_apply(h, arr, len(msgs), int(add_generation_prompt), b, n, need)))
 
 
 # ---- sampling -------------------------------------------------------------------------------------
@@ -312,11 +383,15 @@ class Model(_Handle):
 class Sampler(_Handle):
     """Temperature, top-k, top-p, min-p and penalties; the same seed reproduces a run."""
 
-    _free, _what = staticmethod(_sampler_free), "sampler"
+    _what = "sampler"
+
+    @staticmethod
+    def _free(handle: ctypes.c_void_p) -> None:
+        _sampler_free(handle)
 
     def __init__(self, model: Model, *, temperature: float = 0.8, top_k: int = 40, top_p: float = 0.95, min_p: float = 0.05,
                  repeat_penalty: float = 1.0, repeat_last_n: int = 64, presence_penalty: float = 0.0,
-                 frequency_penalty: float = 0.0, seed: int = 0):
+                 frequency_penalty: float = 0.0, seed: int = 0) -> None:
         p = _SamplerParams()
         _sampler_params_init(ctypes.byref(p))
         p.temperature, p.top_k, p.top_p, p.min_p = temperature, top_k, top_p, min_p
@@ -326,23 +401,34 @@ class Sampler(_Handle):
         self._model = model
         _check(_sampler_create(model._handle(), ctypes.byref(p), ctypes.byref(self._h)))
 
+    def __enter__(self) -> "Sampler":
+        return self
+
     def sample(self, ctx: "Context") -> int:
         tok = c_int32()
         _check(_sampler_sample(self._handle(), ctx._handle(), ctypes.byref(tok)))
-        return tok.value
-
+        return int(tok.value)
 
 
 # ---- contexts -------------------------------------------------------------------------------------
 
 
+class GenerateResult(Dict[str, Any]):
+    """How a generate() or chat() ended: stop_reason (one of STOP_REASONS), n_prompt_tokens,
+    n_generated_tokens, prefill_seconds, decode_seconds."""
+
+
 class Context(_Handle):
     """One conversation's state (KV cache) over a Model."""
 
-    _free, _what = staticmethod(_context_free), "context"
+    _what = "context"
+
+    @staticmethod
+    def _free(handle: ctypes.c_void_p) -> None:
+        _context_free(handle)
 
     def __init__(self, model: Model, *, n_ctx: int = 0, n_batch: int = 0, n_threads: int = 0, seed: int = 0,
-                 memory_limit: int = 0, context_shift: bool = False, n_keep: int = 0, kv_type: str = "f32"):
+                 memory_limit: int = 0, context_shift: bool = False, n_keep: int = 0, kv_type: str = "f32") -> None:
         p = _ContextParams()
         _context_params_init(ctypes.byref(p))
         p.n_ctx, p.n_batch, p.n_threads, p.seed = n_ctx, n_batch, n_threads, seed
@@ -354,15 +440,26 @@ class Context(_Handle):
         self.model = model
         self._h = _P()
         _check(_context_create(model._handle(), ctypes.byref(p), ctypes.byref(self._h)))
-        self.last_result: Optional[dict] = None
+        self.last_result: Optional[GenerateResult] = None
+
+    def __enter__(self) -> "Context":
+        return self
 
     def _check(self, status: int) -> None:
         if status != 0:
             _check(status, _context_last_error(self._h))
 
-    n_ctx = property(lambda self: _context_n_ctx(self._handle()))
-    n_past = property(lambda self: _context_n_past(self._handle()))
-    memory_bytes = property(lambda self: _context_memory_bytes(self._handle()))
+    @property
+    def n_ctx(self) -> int:
+        return int(_context_n_ctx(self._handle()))
+
+    @property
+    def n_past(self) -> int:
+        return int(_context_n_past(self._handle()))
+
+    @property
+    def memory_bytes(self) -> int:
+        return int(_context_memory_bytes(self._handle()))
 
     def decode(self, tokens: Sequence[int]) -> None:
         arr = (c_int32 * len(tokens))(*tokens)
@@ -372,12 +469,15 @@ class Context(_Handle):
         p = _get_logits(self._handle())
         if not p:
             raise InvalidArgumentError("no logits yet: decode first")
-        return p[: self.model.n_vocab]
+        return list(p[: self.model.n_vocab])
 
     def embeddings(self, pooling: str = "last") -> List[float]:
+        poolings = {"last": 0, "mean": 1}
+        if pooling not in poolings:
+            raise ValueError(f"pooling must be 'last' or 'mean', not {pooling!r}")
         n = self.model.n_embd
         out = (c_float * n)()
-        _check(_get_embeddings(self._handle(), {"last": 0, "mean": 1}[pooling], out, n))
+        _check(_get_embeddings(self._handle(), poolings[pooling], out, n))
         return list(out)
 
     def truncate(self, n_keep: int) -> None:
@@ -396,40 +496,62 @@ class Context(_Handle):
         _check(_state_save(self._handle(), None, 0, ctypes.byref(needed)))
         buf = ctypes.create_string_buffer(needed.value)
         _check(_state_save(self._handle(), buf, needed.value, ctypes.byref(needed)))
-        return buf.raw
+        return bytes(buf.raw)
 
     def load_state(self, state: bytes) -> None:
         self._check(_state_load(self._handle(), state, len(state)))
 
     def generate(self, prompt: str = "", *, max_tokens: int = 256, stop: Optional[Sequence[str]] = None,
-                 sampler: Optional[Sampler] = None, temperature: Optional[float] = None, seed: int = 0,
-                 parse_special: bool = False, **sampling) -> Iterator[str]:
+                 sampler: Optional[Sampler] = None, temperature: Optional[float] = None, top_k: Optional[int] = None,
+                 top_p: Optional[float] = None, min_p: Optional[float] = None, repeat_penalty: Optional[float] = None,
+                 repeat_last_n: Optional[int] = None, presence_penalty: Optional[float] = None,
+                 frequency_penalty: Optional[float] = None, seed: Optional[int] = None,
+                 parse_special: bool = False) -> Iterator[str]:
         """Streams the continuation of prompt (appended to what the context holds) as text pieces.
-        Without a sampler, temperature=None or 0 is greedy; otherwise a Sampler is made from
-        temperature, seed and the other keyword arguments. Leaving the loop early stops generation;
-        `last_result` then holds the stop reason and timing."""
-        own = None
-        if sampler is None and temperature:
-            own = sampler = Sampler(self.model, temperature=temperature, seed=seed, **sampling)
-        return self._stream(prompt, max_tokens, stop or [], sampler, own, parse_special)
 
-    def chat(self, messages: Iterable[Mapping[str, str]], **kwargs) -> Iterator[str]:
-        """OpenAI-style messages rendered with the model's chat template, then generate()."""
+        With no sampler and no sampling keyword, decoding is greedy. Any sampling keyword
+        (temperature, top_k, top_p, min_p, the penalties, seed) makes a Sampler from those given
+        and Sampler's defaults for the rest (temperature 0.8); temperature=0 is greedy. A sampler
+        and sampling keywords together are a TypeError. Leaving the loop early stops generation;
+        `last_result` then holds the stop reason and timing either way."""
+        given: Dict[str, Any] = {k: v for k, v in (("temperature", temperature), ("top_k", top_k), ("top_p", top_p), ("min_p", min_p),
+                                   ("repeat_penalty", repeat_penalty), ("repeat_last_n", repeat_last_n),
+                                   ("presence_penalty", presence_penalty), ("frequency_penalty", frequency_penalty),
+                                   ("seed", seed)) if v is not None}
+        own: Optional[Sampler] = None
+        if given:
+            if sampler is not None:
+                raise TypeError(f"generate() takes a sampler or sampling keywords, not both (got {', '.join(given)})")
+            own = sampler = Sampler(self.model, **given)
+        return self._stream(prompt, max_tokens, list(stop or []), sampler, own, parse_special)
+
+    def chat(self, messages: Iterable[Message], *, max_tokens: int = 256, stop: Optional[Sequence[str]] = None,
+             sampler: Optional[Sampler] = None, temperature: Optional[float] = None, top_k: Optional[int] = None,
+             top_p: Optional[float] = None, min_p: Optional[float] = None, repeat_penalty: Optional[float] = None,
+             repeat_last_n: Optional[int] = None, presence_penalty: Optional[float] = None,
+             frequency_penalty: Optional[float] = None, seed: Optional[int] = None) -> Iterator[str]:
+        """OpenAI-style messages rendered with the model's chat template (the context is reset
+        first), then generate() with the same keywords."""
         prompt = self.model.apply_chat_template(messages, add_generation_prompt=True)
         self.reset()
-        return self.generate(prompt, parse_special=True, **kwargs)
+        return self.generate(prompt, max_tokens=max_tokens, stop=stop, sampler=sampler, temperature=temperature,
+                             top_k=top_k, top_p=top_p, min_p=min_p, repeat_penalty=repeat_penalty,
+                             repeat_last_n=repeat_last_n, presence_penalty=presence_penalty,
+                             frequency_penalty=frequency_penalty, seed=seed, parse_special=True)
 
-    def _stream(self, prompt, max_tokens, stop, sampler, own, parse_special) -> Iterator[str]:
+    def _stream(self, prompt: str, max_tokens: int, stop: List[str], sampler: Optional[Sampler], own: Optional[Sampler],
+                parse_special: bool) -> Iterator[str]:
         # A short queue: the generating thread stays at most two pieces ahead of the consumer, so
         # leaving the loop early stops generation close to where the consumer stopped reading.
         pieces: "queue.Queue[object]" = queue.Queue(maxsize=2)
         done = object()
         stopping = threading.Event()
 
-        @_TEXT
-        def on_text(text, n, _user):
+        def on_text(text: Any, n: int, _user: Any) -> int:
             pieces.put(ctypes.string_at(text, n).decode("utf-8", "replace"))
             return 1 if stopping.is_set() else 0
+
+        callback = _TEXT(on_text)  # kept alive by this frame while the worker runs
 
         p = _GenerateParams()
         _generate_params_init(ctypes.byref(p))
@@ -438,14 +560,14 @@ class Context(_Handle):
         p.stop, p.n_stop, p.parse_special = stops, len(stop), int(parse_special)
         result = _GenerateResult()
         _generate_result_init(ctypes.byref(result))
-        outcome = {}
+        outcome: Dict[str, Any] = {}
         h = self._handle()
         sh = sampler._h if sampler is not None else None
         data = prompt.encode("utf-8")
 
-        def run():
+        def run() -> None:
             try:
-                outcome["status"] = _generate(h, sh, data, ctypes.byref(p), on_text, None, ctypes.byref(result))
+                outcome["status"] = _generate(h, sh, data, ctypes.byref(p), callback, None, ctypes.byref(result))
                 outcome["message"] = _context_last_error(h)
             finally:
                 pieces.put(done)
@@ -457,6 +579,7 @@ class Context(_Handle):
                 item = pieces.get()
                 if item is done:
                     break
+                assert isinstance(item, str)
                 yield item
         finally:
             if worker.is_alive():  # the consumer left early: stop the generation, then wait for it
@@ -470,7 +593,9 @@ class Context(_Handle):
                 worker.join()
             if own is not None:
                 own.close()
+            # Also after an early break (the generator is closed here): how it ended.
+            self.last_result = GenerateResult(
+                stop_reason=STOP_REASONS[result.stop_reason], n_prompt_tokens=result.n_prompt_tokens,
+                n_generated_tokens=result.n_generated_tokens, prefill_seconds=result.prefill_seconds,
+                decode_seconds=result.decode_seconds)
         _check(outcome.get("status", 0), outcome.get("message"))
-        self.last_result = {"stop_reason": STOP_REASONS[result.stop_reason], "n_prompt_tokens": result.n_prompt_tokens,
-                            "n_generated_tokens": result.n_generated_tokens, "prefill_seconds": result.prefill_seconds,
-                            "decode_seconds": result.decode_seconds}

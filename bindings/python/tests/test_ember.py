@@ -82,6 +82,41 @@ def test_leaving_the_loop_stops_generation(model):
         assert len("".join(ctx.generate("", max_tokens=5))) > 0
 
 
+def test_last_result_after_an_early_break(model):
+    with ember.Context(model, n_threads=1) as ctx:
+        for i, _ in enumerate(ctx.generate("Once upon a time", max_tokens=200)):
+            if i == 1:
+                break
+        assert ctx.last_result is not None
+        assert ctx.last_result["stop_reason"] in ("callback", "cancelled")
+        assert 2 <= ctx.last_result["n_generated_tokens"] < 20
+
+
+def test_sampling_keywords_are_never_ignored(model):
+    def story(ctx, **kw):
+        ctx.reset()
+        return "".join(ctx.generate("Once upon a time", max_tokens=30, **kw))
+
+    with ember.Context(model, n_threads=1) as ctx:
+        greedy = story(ctx)
+        # A seed alone samples (at Sampler's default temperature), reproducibly.
+        seeded = story(ctx, seed=5)
+        assert seeded != greedy and seeded == story(ctx, seed=5)
+        # top_k=1 leaves one candidate: greedy whatever the temperature; without it, not greedy.
+        assert story(ctx, temperature=1.5, seed=3, top_k=1) == greedy
+        assert story(ctx, temperature=1.5, seed=3) != greedy
+        # top_p and min_p are applied too: a tiny nucleus is greedy.
+        assert story(ctx, temperature=1.5, seed=3, top_p=1e-6) == greedy
+        assert story(ctx, temperature=1.5, seed=3, min_p=0.999) == greedy
+        assert story(ctx, temperature=0) == greedy
+        with pytest.raises(TypeError):
+            story(ctx, tempreature=0.5)  # misspelt: an error, not silently greedy
+        with pytest.raises(TypeError):
+            ctx.chat([{"role": "user", "content": "hi"}], topk=3)
+        with ember.Sampler(model, temperature=0) as s, pytest.raises(TypeError):
+            story(ctx, sampler=s, seed=1)
+
+
 def test_interrupt_from_another_thread(model):
     with ember.Context(model) as ctx:
         got = []

@@ -157,6 +157,10 @@ impl Model {
     pub fn eos(&self) -> Option<i32> {
         Some(unsafe { sys::ember_model_token_eos(self.raw) }).filter(|&t| t >= 0)
     }
+    /// End of turn (`<|im_end|>`, `<|eot_id|>`), where the model has one apart from eos.
+    pub fn eot(&self) -> Option<i32> {
+        Some(unsafe { sys::ember_model_token_eot(self.raw) }).filter(|&t| t >= 0)
+    }
     pub fn chat_template(&self) -> String {
         unsafe { text(sys::ember_model_chat_template(self.raw)) }
     }
@@ -353,7 +357,9 @@ impl<'m> Context<'m> {
     }
 
     /// Streams the continuation of prompt through `on_text` (return false to stop), with Ember's
-    /// own loop (stop strings, end-of-generation tokens). Greedy without a sampler.
+    /// own loop (stop strings, end-of-generation tokens). Greedy without a sampler. Control
+    /// tokens written in the prompt (`<|im_start|>`, as `apply_chat_template` writes them) are
+    /// parsed as such.
     pub fn generate(&mut self, prompt: &str, max_tokens: i64, sampler: Option<&mut Sampler<'m>>,
                     mut on_text: impl FnMut(&str) -> bool) -> Result<i64> {
         unsafe extern "C" fn trampoline(text: *const c_char, len: usize, user: *mut c_void) -> i32 {
@@ -365,6 +371,7 @@ impl<'m> Context<'m> {
         let mut p = unsafe { std::mem::zeroed::<sys::ember_generate_params>() };
         unsafe { sys::ember_generate_params_init(&mut p) };
         p.max_tokens = max_tokens;
+        p.parse_special = 1;
         let mut r = unsafe { std::mem::zeroed::<sys::ember_generate_result>() };
         unsafe { sys::ember_generate_result_init(&mut r) };
         let mut f: &mut dyn FnMut(&str) -> bool = &mut on_text;
@@ -376,12 +383,22 @@ impl<'m> Context<'m> {
         Ok(r.n_generated_tokens)
     }
 
-    /// An iterator over generated tokens: the prompt is decoded now, each `next()` samples one
-    /// token (greedy without a sampler), decodes it and returns it with its text. It ends at the
-    /// model's end-of-sequence token or after max_tokens.
+    /// Renders messages with the model's chat template into an empty context (what it held is
+    /// dropped) and streams the answer as `generate` does.
+    pub fn chat(&mut self, messages: &[(&str, &str)], max_tokens: i64, sampler: Option<&mut Sampler<'m>>,
+                on_text: impl FnMut(&str) -> bool) -> Result<i64> {
+        let prompt = self.model.apply_chat_template(messages, true)?;
+        self.reset()?;
+        self.generate(&prompt, max_tokens, sampler, on_text)
+    }
+
+    /// An iterator over generated tokens: the prompt is decoded now (control tokens written in it
+    /// parsed as such), each `next()` samples one token (greedy without a sampler), decodes it and
+    /// returns it with its text. It ends at the model's end-of-sequence or end-of-turn token or
+    /// after max_tokens.
     pub fn tokens<'c>(&'c mut self, prompt: &str, max_tokens: usize, sampler: Option<&'c mut Sampler<'m>>)
                       -> Result<TokenIter<'c, 'm>> {
-        let ids = self.model.tokenize(prompt, self.n_past() == 0, false)?;
+        let ids = self.model.tokenize(prompt, self.n_past() == 0, true)?;
         if !ids.is_empty() {
             self.decode(&ids)?;
         } else if self.n_past() == 0 {
@@ -423,7 +440,7 @@ impl Iterator for TokenIter<'_, '_> {
                 (0..l.len()).fold(0, |best, i| if l[i] > l[best] { i } else { best }) as i32
             }
         };
-        if Some(id) == self.ctx.model.eos() {
+        if Some(id) == self.ctx.model.eos() || Some(id) == self.ctx.model.eot() {
             self.done = true;
             return None;
         }
