@@ -48,14 +48,34 @@ using json = nlohmann::json;
 
 namespace {
 
+constexpr const char* kUsage =
+    "usage: ember-bench [--models 0.5b,1.5b,ds] [--types f16,q8_0,q4_0,q4_k] [-p 128,512] [-n 64] [-t 1,2]\n"
+    "                   [-r REPS] [-b N_BATCH] [--kv f32|f16] [--dir DIR] [--keep] [-o FILE.json] [--svg FILE.svg]\n"
+    "       ember-bench -m FILE.gguf [-p ...] [-n ...] [-t ...] [-r ...] [-o ...] [--svg ...]\n"
+    "       ember-bench --svg-from FILE.json --svg FILE.svg\n";
+
 [[noreturn]] void usage(const std::string& msg) {
-  std::fprintf(stderr, "ember-bench: %s\n", msg.c_str());
-  std::fprintf(stderr,
-               "usage: ember-bench [--models 0.5b,1.5b,ds] [--types f16,q8_0,q4_0,q4_k] [-p 128,512] [-n 64] [-t 1,2]\n"
-               "                   [-r REPS] [-b N_BATCH] [--kv f32|f16] [--dir DIR] [--keep] [-o FILE.json] [--svg FILE.svg]\n"
-               "       ember-bench -m FILE.gguf [-p ...] [-n ...] [-t ...] [-r ...] [-o ...] [--svg ...]\n"
-               "       ember-bench --svg-from FILE.json --svg FILE.svg\n");
+  std::fprintf(stderr, "ember-bench: %s\n%s", msg.c_str(), kUsage);
   std::exit(2);
+}
+
+[[noreturn]] void help() {
+  std::printf("%s\n"
+              "Measures prefill and decode speed, peak memory and load time, each speed as a fraction of\n"
+              "this machine's limits measured in the same run. Without -m it writes synthetic models with\n"
+              "the exact shapes of Qwen2.5-0.5B, Qwen2.5-1.5B and a DeepSeek-V2-Lite slice (into --dir,\n"
+              "removed afterwards unless --keep) and runs each in its own process.\n"
+              "\n"
+              "  -m FILE.gguf      measure this model instead\n"
+              "  --models, --types the synthetic shapes and weight types\n"
+              "  -p N,...          prompt lengths (prefill); -n N: tokens to decode; -t N,...: thread counts\n"
+              "  -r REPS           repetitions (the median is reported); -b N_BATCH: prefill batch\n"
+              "  --kv f32|f16      the KV cache's elements\n"
+              "  -o FILE.json      the results as JSON; --svg FILE.svg: a chart of decode tokens/s\n"
+              "  --svg-from FILE.json  draw the chart of earlier results\n"
+              "  -h, --help        this help\n",
+              kUsage);
+  std::exit(0);
 }
 
 std::vector<std::string> split(const std::string& s) {
@@ -450,7 +470,7 @@ int main(int argc, char** argv) {
     else if (a == "-o") json_out = next();
     else if (a == "--svg") svg_out = next();
     else if (a == "--svg-from") svg_from = next();
-    else if (a == "-h" || a == "--help") usage("benchmarks prefill and decode");
+    else if (a == "-h" || a == "--help") help();
     else usage("unknown argument " + a);
   }
   if (!child_file.empty()) return run_child(child_file, o);

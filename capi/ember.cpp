@@ -150,6 +150,12 @@ ember_status finish_load(ember::Result<std::shared_ptr<const ember::Model>> m, c
   return ok();
 }
 
+// The load callback as the runtime's: fractions mapped onto [from, from + span].
+ember::Model::Progress progress_of(const ember_model_params* p, float from = 0.0f, float span = 1.0f) {
+  if (!p || !p->progress) return {};
+  return [p, from, span](float f) { return p->progress(from + span * f, p->progress_user_data) == 0; };
+}
+
 bool start_load(const ember_model_params* p) { return !(p && p->progress && p->progress(0.0f, p->progress_user_data) != 0); }
 
 std::string value_text(const ember::gguf::Value& v) {
@@ -230,10 +236,10 @@ ember_status ember_model_load(const char* path, const ember_model_params* params
       std::ifstream in(path, std::ios::binary);
       if (in) {  // a folder or missing file falls through to Model::load, which says which
         std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (!bytes.empty()) return finish_load(ember::Model::load_from_memory(std::move(bytes), path), p, out);
+        if (!bytes.empty()) return finish_load(ember::Model::load_from_memory(std::move(bytes), path, progress_of(p)), p, out);
       }
     }
-    return finish_load(ember::Model::load(path), p, out);
+    return finish_load(ember::Model::load(path, progress_of(p)), p, out);
   });
 }
 
@@ -246,7 +252,7 @@ ember_status ember_model_load_from_memory(const void* data, size_t size, const e
   return guarded("ember_model_load_from_memory", nullptr, [&] {
     if (!start_load(p)) return fail(Status(StatusCode::kCancelled, "ember_model_load_from_memory: cancelled by the progress callback"));
     const auto* b = static_cast<const uint8_t*>(data);
-    return finish_load(ember::Model::load_from_memory(std::vector<uint8_t>(b, b + size), "<memory>"), p, out);
+    return finish_load(ember::Model::load_from_memory(std::vector<uint8_t>(b, b + size), "<memory>", progress_of(p)), p, out);
   });
 }
 
@@ -265,6 +271,7 @@ ember_status ember_model_load_from_loader(const ember_loader* loader, const embe
     }
   } closer{loader};
   return guarded("ember_model_load_from_loader", nullptr, [&] {
+    if (!start_load(p)) return fail(Status(StatusCode::kCancelled, "ember_model_load_from_loader: cancelled by the progress callback"));
     const int64_t size = loader->size(loader->user_data);
     if (size <= 0 || size > (int64_t(1) << 40)) return fail(ember::io_error("ember_model_load_from_loader: size() returned " + std::to_string(size)));
     std::vector<uint8_t> bytes(static_cast<size_t>(size));
@@ -275,10 +282,11 @@ ember_status ember_model_load_from_loader(const ember_loader* loader, const embe
       if (got == 0 || size_t(got) > bytes.size() - have)
         return fail(ember::io_error("ember_model_load_from_loader: the stream ended at byte " + std::to_string(have) + " of " + std::to_string(size)));
       have += size_t(got);
-      if (p->progress && p->progress(0.9f * float(have) / float(size), p->progress_user_data) != 0)
+      if (p->progress && p->progress(0.5f * float(have) / float(size), p->progress_user_data) != 0)
         return fail(Status(StatusCode::kCancelled, "ember_model_load_from_loader: cancelled by the progress callback"));
     }
-    return finish_load(ember::Model::load_from_memory(std::move(bytes), "<loader>"), p, out);
+    // Reading was the first half; copying and regrouping the weights is the second.
+    return finish_load(ember::Model::load_from_memory(std::move(bytes), "<loader>", progress_of(p, 0.5f, 0.5f)), p, out);
   });
 }
 

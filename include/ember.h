@@ -117,7 +117,9 @@ EMBER_API void ember_log_set(ember_log_callback callback, void* user_data);
 
 typedef struct ember_model ember_model;
 
-/* Called during loading with progress in [0, 1]; return non-zero to abort (EMBER_CANCELLED). */
+/* Called during loading, on the loading thread, with progress in [0, 1] (0 first, 1 last, never
+ * decreasing): the bytes read (ember_model_load_from_loader), copied and regrouped so far. Return
+ * non-zero to abort (EMBER_CANCELLED). */
 typedef int (*ember_progress_callback)(float progress, void* user_data);
 
 typedef struct ember_model_params {
@@ -209,7 +211,7 @@ typedef struct ember_context_params {
   size_t struct_size;
   int64_t n_ctx;          /* tokens the KV cache holds; 0: the model's training context, at most 4096 */
   int64_t n_batch;        /* most tokens per forward pass; 0: 256 */
-  int32_t n_threads;      /* 0: every hardware thread */
+  int32_t n_threads;      /* 0: the physical cores the process may run on */
   uint64_t seed;          /* seed of the sampler ember_generate uses when given none */
   uint64_t memory_limit;  /* bytes of KV cache + scratch allowed; 0: no limit (EMBER_OUT_OF_MEMORY if over) */
   int32_t context_shift;  /* 1: when full, drop the oldest half after n_keep tokens; 0: EMBER_CONTEXT_FULL */

@@ -5,11 +5,12 @@
 # --test adds what the test suite needs beyond the build: GoogleTest, the packaging tools, the
 # AArch64 cross compiler and qemu (the whole suite on the NEON kernels), clang (libFuzzer).
 set -euo pipefail
-# The build: the library, the tools and ember-bench. python3-venv: scripts/fetch-smollm2.sh.
+# The build: the library, the tools and ember-bench. python3-venv: scripts/fetch-smollm2.sh;
+# libedit-dev: ember-chat's line editing.
 # ocl-icd-opencl-dev: Debian's oneDNN CMake package looks for OpenCL (libdnnl-dev only recommends it).
 packages=(build-essential cmake ninja-build pkg-config python3 python3-venv ca-certificates
           libeigen3-dev libxsimd-dev xtl-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev
-          libdnnl-dev ocl-icd-opencl-dev libcpp-httplib-dev libbenchmark-dev)
+          libdnnl-dev ocl-icd-opencl-dev libcpp-httplib-dev libbenchmark-dev libedit-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # file, dpkg-dev: cpack's .deb packages (tests/consumer/check-deb.sh); mmdebstrap:
   # scripts/check-fresh-machine.sh.

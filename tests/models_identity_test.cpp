@@ -199,6 +199,34 @@ TEST(LoadTimeLayouts, RepackedModelGivesTheFileLayoutsLogits) {
 // A model is shared by contexts on several threads (the C ABI promises it): their prefills and
 // decodes run at once and each must get what it gets alone. (oneDNN's shared scratchpad once
 // broke this.)
+// Loading reports its progress as the weights are copied and regrouped: fractions that never
+// decrease, ending at 1; a callback that says stop cancels the load.
+TEST(LoadProgress, MovesUpToOneAndCanCancel) {
+  test::RandomModel rm;
+  rm.wtype = DType::Q8_0;
+  rm.n_embd = 256;
+  rm.n_ff = 512;
+  rm.n_layer = 4;
+  const std::string path = rm.write("progress");
+  std::vector<float> seen;
+  auto m = Model::load(path, [&](float f) {
+    seen.push_back(f);
+    return true;
+  });
+  ASSERT_TRUE(m) << m.status().to_string();
+  if (seen.empty()) GTEST_SKIP() << "the active kernels read Q8_0 in its file layout: nothing is copied at load";
+  EXPECT_GT(seen.size(), 4u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_GT(seen.front(), 0.0f);
+  EXPECT_FLOAT_EQ(seen.back(), 1.0f);
+  int calls = 0;
+  auto cancelled = Model::load(path, [&](float) { return ++calls < 2; });
+  ASSERT_FALSE(cancelled);
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(calls, 2);
+  std::remove(path.c_str());
+}
+
 TEST(Concurrency, ContextsOnSeveralThreadsGetTheLogitsTheyGetAlone) {
   test::RandomModel rm;
   rm.n_layer = 3;

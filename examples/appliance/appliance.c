@@ -33,9 +33,16 @@ static void strip_newline(char* s) {
   while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = '\0';
 }
 
+static const char kUsage[] = "usage: appliance MODEL.gguf [MEMORY_LIMIT_MIB] < questions.txt\n";
+
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s MODEL.gguf [MEMORY_LIMIT_MIB] < questions.txt\n", argv[0]);
+  if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+    printf("%s\nAnswers each line of standard input with the model, as an appliance's firmware would: plain C99\n"
+           "over ember.h, the context's memory capped at MEMORY_LIMIT_MIB (default 64).\n", kUsage);
+    return 0;
+  }
+  if (argc < 2 || argc > 3) {
+    fprintf(stderr, "appliance: %s%s", argc < 2 ? "MODEL is required\n" : "too many arguments\n", kUsage);
     return 2;
   }
   const unsigned long budget_mib = argc > 2 ? strtoul(argv[2], NULL, 10) : 64;

@@ -1,16 +1,14 @@
-// ember-chat: talk to a model from the terminal.
+// ember-chat: talk to a model from the terminal. Options and commands: kHelp below.
 //
-//   ember-chat -m MODEL [-p FIRST_MESSAGE] [--system TEXT] [-n MAX_TOKENS] [--temp T] [--top-k K]
-//              [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N_CTX] [-t THREADS]
-//
-// MODEL is a GGUF file or a Hugging Face folder. With a chat template (instruct models) each line
-// is a user message and the answer streams back; the conversation stays in the context, and only
-// what is new is evaluated each turn. Without one (a base model such as the bundled stories260K)
-// each line is the start of a text the model continues. Commands: /reset, /system TEXT, /quit.
-// Reads stdin until end of file, so it also runs from a script or a pipe.
+// Ctrl-C while a reply streams stops it and returns to the prompt; Ctrl-C at the prompt (or a
+// second one before the reply has stopped) or Ctrl-D quits. On a terminal, lines are read with
+// libedit (editing, history) where the build found it.
+#include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -20,24 +18,89 @@
 #include "ember/runtime/chat.h"
 #include "ember/runtime/context.h"
 #include "ember/runtime/generate.h"
+#include "common/cli.h"
+#include "common/progress.h"
+
+#if defined(EMBER_HAVE_LIBEDIT)
+#include <editline/readline.h>
+#endif
 
 using namespace ember;
 
 namespace {
 
-[[noreturn]] void usage(const std::string& msg) {
-  std::fprintf(stderr, "ember-chat: %s\n", msg.c_str());
-  std::fprintf(stderr,
-               "usage: ember-chat -m MODEL [-p FIRST_MESSAGE] [--system TEXT] [-n MAX_TOKENS] [--temp T] [--top-k K]\n"
-               "       [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-c N_CTX] [-t THREADS]\n");
-  std::exit(2);
+const ember_cli::Help kHelp = {
+    "ember-chat",
+    "ember-chat -m MODEL [-p FIRST_MESSAGE] [options]",
+    "Talk to a model. MODEL is a GGUF file or a Hugging Face folder. With a chat template (instruct\n"
+    "models) each line is a user message and the answer streams back; the conversation stays in the\n"
+    "context, and only what is new is evaluated each turn. Without one (a base model such as the\n"
+    "bundled stories260K) each line is the start of a text the model continues. Reads standard input\n"
+    "until its end, so it also runs from a script or a pipe.\n"
+    "\n"
+    "  -m, --model MODEL      the model\n"
+    "  -p, --prompt TEXT      the first message\n"
+    "  --system TEXT          the system message\n"
+    "  -n N                   most tokens per reply (default 256)\n"
+    "  --temp T               temperature (default 0.7; 0: greedy)\n"
+    "  --top-k K, --top-p P, --min-p P\n"
+    "                         sampling filters (defaults 40, 0.95, 0.05)\n"
+    "  --repeat-penalty R     (default 1.1)\n"
+    "  --seed S               the sampler's seed (default: from the clock)\n"
+    "  -c N                   context size in tokens (default: the model's, at most 4096)\n"
+    "  -t N                   threads (default: the physical cores)\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "Commands: /reset (forget the conversation), /system TEXT (a new system message, and reset),\n"
+    "/quit. A line starting with // sends one starting with /. Ctrl-C stops a reply; at the prompt\n"
+    "it quits, as Ctrl-D does.\n"};
+
+[[noreturn]] void usage(const std::string& msg) { ember_cli::usage_error(kHelp, msg); }
+double number(const std::string& flag, const char* v) { return ember_cli::number(kHelp, flag, v); }
+
+// Ctrl-C. While a reply streams (g_replying), the first stops it through the context's interrupt
+// (an atomic store, safe in a signal handler); otherwise the terminal is put back as it was and
+// the program ends, as a shell's Ctrl-C would end it.
+std::atomic<Context*> g_ctx{nullptr};
+volatile sig_atomic_t g_replying = 0, g_stop_asked = 0;
+struct termios g_saved_terminal;
+bool g_have_terminal = false;
+
+extern "C" void on_sigint(int) {
+  if (g_replying && !g_stop_asked) {
+    g_stop_asked = 1;
+    if (Context* c = g_ctx.load()) c->interrupt();
+    return;
+  }
+  if (g_have_terminal) tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_terminal);
+  const char nl = '\n';
+  (void)!write(STDERR_FILENO, &nl, 1);
+  _exit(130);
 }
 
-double number(const std::string& flag, const char* v) {
-  char* end = nullptr;
-  const double x = std::strtod(v, &end);
-  if (!*v || *end) usage(flag + " needs a number, got '" + v + "'");
-  return x;
+void catch_ctrl_c() {
+  g_have_terminal = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &g_saved_terminal) == 0;
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+// One line of input: libedit's editor and history on a terminal, plain reads otherwise. False
+// at the end of input (Ctrl-D).
+bool read_line(bool interactive, std::string& line) {
+#if defined(EMBER_HAVE_LIBEDIT)
+  if (interactive) {
+    char* got = readline("> ");
+    if (!got) return false;
+    line = got;
+    std::free(got);
+    if (!line.empty()) add_history(line.c_str());
+    return true;
+  }
+#endif
+  if (interactive) std::fprintf(stderr, "> ");
+  return bool(std::getline(std::cin, line));
 }
 
 struct Chat {
@@ -88,11 +151,14 @@ struct Chat {
     gp.max_tokens = max_tokens;
     gp.strip_leading_space = !has_template() && !prompt->empty() && prompt->back() == model->tokenizer().vocab().bos;
     if (!has_template() && !line.empty()) std::printf("%s", line.c_str());
+    g_stop_asked = 0;
+    g_replying = 1;
     auto r = generate(*ctx, *sampler, *fresh, gp, [](std::string_view text) {
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
       return true;
     });
+    g_replying = 0;
     std::printf("\n");
     if (!r) {
       std::fprintf(stderr, "ember-chat: %s\n", r.status().to_string().c_str());
@@ -119,6 +185,7 @@ int main(int argc, char** argv) {
   bool have_seed = false;
   ContextParams cp;
   Chat chat;
+  ember_cli::handle_help(kHelp, argc, argv);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -142,7 +209,9 @@ int main(int argc, char** argv) {
   if (model_path.empty()) usage("-m MODEL is required");
   if (!have_seed) sp.seed = uint64_t(time(nullptr));
   if (Status s = validate(sp); !s) usage(s.message());
-  auto model = Model::load(model_path);
+  ember_cli::ProgressBar bar("loading " + model_path);
+  auto model = Model::load(model_path, [&](float f) { return bar.update(f); });
+  bar.finish();
   if (!model) {
     std::fprintf(stderr, "ember-chat: %s\n", model.status().to_string().c_str());
     return 1;
@@ -154,6 +223,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   chat.ctx = std::move(*ctx);
+  g_ctx = chat.ctx.get();
+  catch_ctrl_c();
   Sampler sampler(sp, chat.model->desc().n_vocab);
   chat.sampler = &sampler;
   chat.interactive = isatty(STDIN_FILENO);
@@ -162,15 +233,13 @@ int main(int argc, char** argv) {
                d.architecture.c_str(), static_cast<long long>(d.n_layer), static_cast<long long>(d.n_embd),
                double(chat.model->weight_bytes()) / (1 << 20), static_cast<long long>(chat.ctx->n_ctx()),
                chat.has_template() ? "chat template: yes (type a message)" : "no chat template: each line is continued as text");
-  if (chat.interactive) std::fprintf(stderr, "commands: /reset, /system TEXT, /quit\n");
+  if (chat.interactive) std::fprintf(stderr, "commands: /reset, /system TEXT, /quit; Ctrl-C stops a reply, Ctrl-D quits\n");
   if (!first.empty()) {
     if (chat.has_template()) std::printf("> %s\n", first.c_str());
     chat.turn(first);
   }
   std::string line;
-  while (true) {
-    if (chat.interactive) std::fprintf(stderr, "> ");
-    if (!std::getline(std::cin, line)) break;
+  while (read_line(chat.interactive, line)) {
     if (line == "/quit" || line == "/exit") break;
     if (line == "/reset") {
       chat.history.clear();
@@ -182,8 +251,16 @@ int main(int argc, char** argv) {
       chat.history.clear();
       continue;
     }
+    if (line.rfind("//", 0) == 0) {
+      line.erase(0, 1);  // a message that starts with "/"
+    } else if (!line.empty() && line[0] == '/') {
+      std::fprintf(stderr, "ember-chat: unknown command '%s' (commands: /reset, /system TEXT, /quit; // starts a message with /)\n",
+                   line.c_str());
+      continue;
+    }
     if (line.empty() && chat.has_template()) continue;
     chat.turn(line);
   }
+  if (chat.interactive) std::fprintf(stderr, "\n");
   return 0;
 }

@@ -1,22 +1,34 @@
 // ember-convert: a llama2.c checkpoint and its tokenizer -> a GGUF file Ember (and llama.cpp) load.
-//
-//   ember-convert CHECKPOINT.bin TOKENIZER OUTPUT.gguf [NAME]
-//
-// TOKENIZER is llama2.c's tokenizer.bin or the SentencePiece tokenizer.model it was exported from.
+// Options: kHelp below.
 #include <cstdio>
 #include <string>
 
 #include "ember/formats/gguf.h"
 #include "ember/formats/llama2c.h"
 #include "ember/tokenizer/tokenizer.h"
+#include "common/cli.h"
 
 using namespace ember;
 
+namespace {
+
+const ember_cli::Help kHelp = {
+    "ember-convert",
+    "ember-convert CHECKPOINT.bin TOKENIZER OUTPUT.gguf [NAME]",
+    "Converts a llama2.c checkpoint and its tokenizer into a GGUF file that Ember and llama.cpp load.\n"
+    "\n"
+    "  CHECKPOINT.bin   llama2.c's model file\n"
+    "  TOKENIZER        llama2.c's tokenizer.bin, or the SentencePiece tokenizer.model it was made from\n"
+    "  NAME             general.name in the file (default: the checkpoint's file name)\n"
+    "  -h, --help       this help\n"};
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc < 4 || argc > 5) {
-    std::fprintf(stderr, "usage: %s CHECKPOINT.bin TOKENIZER(.bin|.model) OUTPUT.gguf [NAME]\n", argv[0]);
-    return 2;
-  }
+  ember_cli::handle_help(kHelp, argc, argv);
+  for (int i = 1; i < argc; ++i)
+    if (argv[i][0] == '-' && argv[i][1] != '\0') ember_cli::usage_error(kHelp, std::string("unknown option '") + argv[i] + "'");
+  if (argc < 4 || argc > 5) ember_cli::usage_error(kHelp, argc < 4 ? "CHECKPOINT, TOKENIZER and OUTPUT are required" : "too many arguments");
   auto fail = [](const Status& s) {
     std::fprintf(stderr, "ember-convert: %s\n", s.to_string().c_str());
     return 1;

@@ -1,14 +1,5 @@
 // ember-generate: one prompt in, generated text out. A stable, scriptable interface for tests and
-// for comparing Ember with other implementations.
-//
-//   ember-generate -m MODEL (-p PROMPT | -f FILE | --tokens ID,ID,...) [-n N] [--temp T] [--top-k K]
-//                  [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--sampler chain|llama2c]
-//                  [--batch B] [-c N_CTX] [-t THREADS] [--chat] [--system TEXT] [--logits-out FILE] [--json]
-//
-// MODEL is a GGUF file or a Hugging Face folder. Prints only the generated text (streamed), or with
-// --json one object: prompt and generated token ids, text, stop reason and timing. --batch feeds
-// the prompt B tokens per forward pass (1: token by token through the cache). --logits-out writes
-// the float32 logits of every prompt position (n_prompt x n_vocab, row-major).
+// for comparing Ember with other implementations. Options: kHelp below.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -22,31 +13,47 @@
 #include "ember/runtime/chat.h"
 #include "ember/runtime/context.h"
 #include "ember/runtime/generate.h"
+#include "common/cli.h"
 
 using namespace ember;
 
 namespace {
 
-[[noreturn]] void usage(const char* msg) {
-  std::fprintf(stderr, "ember-generate: %s\n", msg);
-  std::fprintf(stderr,
-               "usage: ember-generate -m MODEL (-p PROMPT | -f FILE | --tokens ID,ID,...) [-n N] [--temp T] [--top-k K]\n"
-               "       [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--sampler chain|llama2c] [--batch B]\n"
-               "       [-c N_CTX] [-ctk f32|f16] [-t THREADS] [--chat] [--system TEXT] [--logits-out FILE] [--json]\n");
-  std::exit(2);
-}
+const ember_cli::Help kHelp = {
+    "ember-generate",
+    "ember-generate -m MODEL (-p PROMPT | -f FILE | --tokens ID,ID,...) [options]",
+    "Continues one prompt and prints only the generated text (streamed), or with --json one object:\n"
+    "prompt and generated token ids, text, stop reason and timing. MODEL is a GGUF file or a\n"
+    "Hugging Face folder.\n"
+    "\n"
+    "  -m, --model MODEL        the model\n"
+    "  -p, --prompt TEXT        the prompt\n"
+    "  -f, --file FILE          the prompt, read from a file\n"
+    "  --tokens ID,ID,...       the prompt as token ids\n"
+    "  --chat                   render the prompt as a user message with the model's chat template\n"
+    "  --system TEXT            a system message for --chat\n"
+    "  -n, --n-predict N        tokens to generate (default 128; 0: only evaluate the prompt)\n"
+    "  --temp T                 temperature (default 0.8; 0: greedy)\n"
+    "  --top-k K, --top-p P, --min-p P, --repeat-penalty R\n"
+    "                           sampling filters and the repeat penalty\n"
+    "  --seed S                 the sampler's seed (default: from the clock)\n"
+    "  --sampler chain|llama2c  the sampler: Ember's chain (default) or llama2.c's\n"
+    "  -b, --batch B            prompt tokens per forward pass (default 256; 1: token by token)\n"
+    "  -c, --ctx-size N         context size in tokens (default: the model's, at most 4096)\n"
+    "  -ctk, --cache-type f32|f16  the KV cache's elements (default f32)\n"
+    "  -t, --threads N          threads (default: the physical cores)\n"
+    "  --logits-out FILE        write the float32 logits of every prompt position (n_prompt x n_vocab)\n"
+    "  --json                   print one JSON object instead of the text\n"
+    "  -h, --help               this help\n"};
+
+[[noreturn]] void usage(const std::string& msg) { ember_cli::usage_error(kHelp, msg); }
 
 int fail(const Status& s) {
   std::fprintf(stderr, "ember-generate: %s\n", s.to_string().c_str());
   return 1;
 }
 
-double number(const char* flag, const char* v) {
-  char* end = nullptr;
-  const double x = std::strtod(v, &end);
-  if (!*v || *end) usage((std::string(flag) + " needs a number, got '" + v + "'").c_str());
-  return x;
-}
+double number(const char* flag, const char* v) { return ember_cli::number(kHelp, flag, v); }
 
 }  // namespace
 
@@ -57,10 +64,11 @@ int main(int argc, char** argv) {
   int n_threads = 0;
   DType kv_type = DType::F32;
   SamplerParams sp;
+  ember_cli::handle_help(kHelp, argc, argv);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* {
-      if (i + 1 >= argc) usage((a + " needs a value").c_str());
+      if (i + 1 >= argc) usage(a + " needs a value");
       return argv[++i];
     };
     if (a == "-m" || a == "--model") model_path = next();
@@ -88,7 +96,7 @@ int main(int argc, char** argv) {
     else if (a == "--system") system_prompt = next();
     else if (a == "--logits-out") logits_out = next();
     else if (a == "--json") json_out = true;
-    else usage(("unknown argument '" + a + "'").c_str());
+    else usage("unknown argument '" + a + "'");
   }
   if (model_path.empty()) usage("-m MODEL is required");
   if (int(have_prompt) + int(!prompt_file.empty()) + int(!tokens_arg.empty()) != 1) usage("give exactly one of -p, -f, --tokens");

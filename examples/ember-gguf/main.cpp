@@ -1,11 +1,5 @@
 // ember-gguf: look inside a GGUF file, or write the sample file the interoperability tests use.
-//
-//   ember-gguf dump FILE          metadata and tensor table, human-readable
-//   ember-gguf json FILE          the same as JSON (metadata values, tensor names/types/shapes/offsets)
-//   ember-gguf write-sample FILE  a deterministic file with every metadata type and, for every
-//                                 dtype, a quantized tensor "<type>" and its dequantization
-//                                 "<type>.dequant" (F32), so another GGUF implementation can check
-//                                 both our layout and our quantizer's bytes
+// Commands: kHelp below.
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -14,6 +8,7 @@
 
 #include "ember/core/quantize.h"
 #include "ember/formats/gguf.h"
+#include "common/cli.h"
 
 using namespace ember;
 using namespace ember::gguf;
@@ -137,10 +132,22 @@ int write_sample(const std::string& path) {
 
 }  // namespace
 
+const ember_cli::Help kHelp = {
+    "ember-gguf",
+    "ember-gguf (dump | json | write-sample) FILE",
+    "Looks inside a GGUF file, or writes the sample file the interoperability tests use.\n"
+    "\n"
+    "  dump FILE           metadata and tensor table, human-readable\n"
+    "  json FILE           the same as JSON (metadata values; tensor names, types, shapes, offsets)\n"
+    "  write-sample FILE   a deterministic file with every metadata type and, for every dtype, a\n"
+    "                      quantized tensor \"<type>\" and its dequantization \"<type>.dequant\" (F32)\n"
+    "  -h, --help          this help\n"};
+
 int main(int argc, char** argv) {
+  ember_cli::handle_help(kHelp, argc, argv);
   if (argc == 3 && std::strcmp(argv[1], "dump") == 0) return dump(argv[2], false);
   if (argc == 3 && std::strcmp(argv[1], "json") == 0) return dump(argv[2], true);
   if (argc == 3 && std::strcmp(argv[1], "write-sample") == 0) return write_sample(argv[2]);
-  std::fprintf(stderr, "usage: %s dump FILE | json FILE | write-sample FILE\n", argv[0]);
-  return 2;
+  ember_cli::usage_error(kHelp, argc < 2 ? "a command is required" : argc == 3 ? "unknown command '" + std::string(argv[1]) + "'"
+                                                                               : "a command and one FILE are required");
 }

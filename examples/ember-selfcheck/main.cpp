@@ -1,9 +1,5 @@
-// ember-selfcheck: the main job until models run. Prints what the CPU offers and which kernel path
-// Ember chose, checks every fast kernel against its scalar reference on this machine, then measures
-// the machine's limits and the kernels' speed as a fraction of them.
-//
-//   ember-selfcheck               check + short benchmark
-//   ember-selfcheck --check-only  check only (exit status 1 on any mismatch)
+// ember-selfcheck: what the CPU offers, every fast kernel against its scalar reference, and the
+// machine's limits. Options: kHelp below.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +12,7 @@
 #include "ember/kernels/kernels.h"
 #include "ember/kernels/probe.h"
 #include "ember/kernels/reference.h"
+#include "common/cli.h"
 
 using namespace ember;
 
@@ -175,14 +172,24 @@ void short_benchmark() {
 
 }  // namespace
 
+const ember_cli::Help kHelp = {
+    "ember-selfcheck",
+    "ember-selfcheck [--check-only]",
+    "Prints what the CPU offers and which kernel path Ember chose, checks every fast kernel against\n"
+    "its scalar reference on this machine, then measures the machine's limits and the kernels' speed\n"
+    "as a fraction of them.\n"
+    "\n"
+    "  --check-only   the check only (exit status 1 on any mismatch)\n"
+    "  -h, --help     this help\n"};
+
 int main(int argc, char** argv) {
   bool check_only = false;
+  ember_cli::handle_help(kHelp, argc, argv);
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--check-only") == 0) {
       check_only = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--check-only]\n", argv[0]);
-      return 2;
+      ember_cli::usage_error(kHelp, std::string("unknown argument '") + argv[i] + "'");
     }
   }
   std::printf("Ember kernel self-check\n");

@@ -1,12 +1,8 @@
-// ember-server: an OpenAI-compatible HTTP server over one model.
+// ember-server: an OpenAI-compatible HTTP server over one model. Options: kHelp below.
 //
-//   ember-server -m MODEL [--host 127.0.0.1] [--port 8080] [--parallel 2] [-c N_CTX] [-t THREADS]
-//
-// Endpoints: POST /v1/chat/completions and /v1/completions (with "stream": true as server-sent
-// events, ending with "data: [DONE]"), GET /v1/models, GET /health. Requests run at once up to
-// --parallel, each on a context of its own from a pool (the model is shared); more wait for a
-// free context. Bad JSON, missing or wrong fields get 400, oversize bodies 413, unknown paths
-// 404, all as OpenAI-style JSON errors.
+// Requests run at once up to --parallel, each on a context of its own from a pool (the model is
+// shared); more wait for a free context. Bad JSON, missing or wrong fields get 400, oversize
+// bodies 413, unknown paths 404, all as OpenAI-style JSON errors.
 #include <httplib.h>
 
 #include <atomic>
@@ -22,6 +18,8 @@
 #include "ember/runtime/chat.h"
 #include "ember/runtime/context.h"
 #include "ember/runtime/generate.h"
+#include "common/cli.h"
+#include "common/progress.h"
 
 using namespace ember;
 using nlohmann::json;
@@ -145,35 +143,48 @@ const char* finish_reason(StopReason r) { return r == StopReason::kMaxTokens || 
 
 }  // namespace
 
+const ember_cli::Help kHelp = {
+    "ember-server",
+    "ember-server -m MODEL [--host H] [--port P] [--parallel N] [-c N_CTX] [-t THREADS]",
+    "Serves one model over HTTP with OpenAI's API: POST /v1/chat/completions and /v1/completions\n"
+    "(\"stream\": true for server-sent events), GET /v1/models, GET /health.\n"
+    "\n"
+    "  -m, --model MODEL   a GGUF file or a Hugging Face folder\n"
+    "  --host H            the address to listen on (default 127.0.0.1)\n"
+    "  --port P            (default 8080)\n"
+    "  --parallel N        requests served at once, each with a context of its own (default 2)\n"
+    "  -c N                each context's size in tokens (default 2048)\n"
+    "  -t N                threads per context (default: the physical cores / --parallel)\n"
+    "  -h, --help          this help\n"};
+
 int main(int argc, char** argv) {
   std::string model_path, host = "127.0.0.1";
   int port = 8080, parallel = 2, threads = 0;
   int64_t n_ctx = 2048;
+  ember_cli::handle_help(kHelp, argc, argv);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "ember-server: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) ember_cli::usage_error(kHelp, a + " needs a value");
       return argv[++i];
     };
-    if (a == "-m") model_path = next();
+    auto whole = [&](const char* v) {
+      const double x = ember_cli::number(kHelp, a, v);
+      if (x != double(int64_t(x)) || x < 0) ember_cli::usage_error(kHelp, a + " needs a whole number, got '" + v + "'");
+      return int64_t(x);
+    };
+    if (a == "-m" || a == "--model") model_path = next();
     else if (a == "--host") host = next();
-    else if (a == "--port") port = std::atoi(next().c_str());
-    else if (a == "--parallel") parallel = std::max(1, std::atoi(next().c_str()));
-    else if (a == "-c") n_ctx = std::atoll(next().c_str());
-    else if (a == "-t") threads = std::atoi(next().c_str());
-    else {
-      std::fprintf(stderr, "usage: ember-server -m MODEL [--host H] [--port P] [--parallel N] [-c N_CTX] [-t THREADS]\n");
-      return 2;
-    }
+    else if (a == "--port") port = int(whole(next()));
+    else if (a == "--parallel") parallel = std::max(1, int(whole(next())));
+    else if (a == "-c") n_ctx = whole(next());
+    else if (a == "-t") threads = int(whole(next()));
+    else ember_cli::usage_error(kHelp, "unknown argument '" + a + "'");
   }
-  if (model_path.empty()) {
-    std::fprintf(stderr, "usage: ember-server -m MODEL [--host H] [--port P] [--parallel N] [-c N_CTX] [-t THREADS]\n");
-    return 2;
-  }
-  auto model = Model::load(model_path);
+  if (model_path.empty()) ember_cli::usage_error(kHelp, "-m MODEL is required");
+  ember_cli::ProgressBar bar("loading " + model_path);
+  auto model = Model::load(model_path, [&](float f) { return bar.update(f); });
+  bar.finish();
   if (!model) {
     std::fprintf(stderr, "ember-server: %s\n", model.status().to_string().c_str());
     return 1;
@@ -183,7 +194,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < parallel; ++i) {
     ContextParams cp;
     cp.n_ctx = n_ctx;
-    cp.n_threads = threads > 0 ? threads : std::max(1, int(std::thread::hardware_concurrency()) / parallel);
+    cp.n_threads = threads > 0 ? threads : std::max(1, default_thread_count() / parallel);
     auto c = Context::create(*model, cp);
     if (!c) {
       std::fprintf(stderr, "ember-server: %s\n", c.status().to_string().c_str());

@@ -1,9 +1,5 @@
 // ember-template: render a chat template (a .jinja file, or the tokenizer.chat_template of a GGUF).
-//
-//   ember-template (--file T.jinja | --gguf MODEL.gguf)
-//
-// Every input line is a JSON object (the template context: messages, add_generation_prompt,
-// bos_token, ...); every output line is a JSON object {"text": ...} or {"error": ...}.
+// Options: kHelp below.
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -13,11 +9,27 @@
 
 #include "ember/formats/gguf.h"
 #include "ember/tokenizer/chat_template.h"
+#include "common/cli.h"
 
 using namespace ember;
 
+namespace {
+
+const ember_cli::Help kHelp = {
+    "ember-template",
+    "ember-template (--file T.jinja | --gguf MODEL.gguf) < contexts.jsonl",
+    "Renders a chat template. Every input line is a JSON object (the template's context: messages,\n"
+    "add_generation_prompt, bos_token, ...); every output line is {\"text\": ...} or {\"error\": ...}.\n"
+    "\n"
+    "  --file T.jinja       a template file\n"
+    "  --gguf MODEL.gguf    the tokenizer.chat_template of a GGUF file\n"
+    "  -h, --help           this help\n"};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string source;
+  ember_cli::handle_help(kHelp, argc, argv);
   if (argc == 3 && !std::strcmp(argv[1], "--file")) {
     std::ifstream in(argv[2], std::ios::binary);
     if (!in) {
@@ -38,8 +50,7 @@ int main(int argc, char** argv) {
     }
     source = std::string(*t->as_string());
   } else {
-    std::fprintf(stderr, "usage: %s (--file T.jinja | --gguf MODEL.gguf) < contexts.jsonl\n", argv[0]);
-    return 2;
+    ember_cli::usage_error(kHelp, "give --file T.jinja or --gguf MODEL.gguf");
   }
   auto tmpl = ChatTemplate::parse(source);
   for (std::string line; std::getline(std::cin, line);) {

@@ -1,10 +1,5 @@
-// ember-tokenize: token ids of text, with the tokenizer of a GGUF model or a tokenizer.json.
-//
-//   ember-tokenize (--gguf FILE | --hf-json FILE) [--special] [--jsonl]
-//
-// Reads text from standard input and prints its ids. With --jsonl, every input line is a JSON
-// string and every output line the JSON array of its ids (how the Python oracle tests drive it).
-// --special lets special tokens written in the text (e.g. <|im_start|>) become their ids.
+// ember-tokenize: token ids of text, with the tokenizer of a GGUF model or a tokenizer.json (the
+// Python oracle tests drive it with --jsonl). Options: kHelp below.
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -14,12 +9,29 @@
 
 #include "ember/formats/gguf.h"
 #include "ember/tokenizer/tokenizer.h"
+#include "common/cli.h"
 
 using namespace ember;
+
+namespace {
+
+const ember_cli::Help kHelp = {
+    "ember-tokenize",
+    "ember-tokenize (--gguf FILE | --hf-json FILE) [--special] [--jsonl] < text",
+    "Prints the token ids of the text on standard input.\n"
+    "\n"
+    "  --gguf FILE      the tokenizer of a GGUF model\n"
+    "  --hf-json FILE   a Hugging Face tokenizer.json\n"
+    "  --special        special tokens written in the text (<|im_start|>) become their ids\n"
+    "  --jsonl          every input line is a JSON string, every output line the JSON array of its ids\n"
+    "  -h, --help       this help\n"};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string gguf_path, json_path;
   bool special = false, jsonl = false;
+  ember_cli::handle_help(kHelp, argc, argv);
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--gguf") && i + 1 < argc) {
       gguf_path = argv[++i];
@@ -30,8 +42,7 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--jsonl")) {
       jsonl = true;
     } else {
-      std::fprintf(stderr, "usage: %s (--gguf FILE | --hf-json FILE) [--special] [--jsonl] < text\n", argv[0]);
-      return 2;
+      ember_cli::usage_error(kHelp, std::string("unknown or incomplete argument '") + argv[i] + "'");
     }
   }
   std::unique_ptr<gguf::GgufFile> file;

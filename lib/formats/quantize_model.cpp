@@ -1,5 +1,6 @@
 #include "formats/quantize_model.h"
 
+#include <cctype>
 #include <cstdio>
 #include <vector>
 
@@ -7,7 +8,9 @@
 
 namespace ember {
 
-Result<QuantTarget> parse_quant_target(const std::string& n) {
+Result<QuantTarget> parse_quant_target(const std::string& name) {
+  std::string n = name;  // q4_k_m as well as Q4_K_M
+  for (char& c : n) c = char(std::toupper(static_cast<unsigned char>(c)));
   struct Row {
     const char* name;
     DType base, sensitive, output;
@@ -26,7 +29,7 @@ Result<QuantTarget> parse_quant_target(const std::string& n) {
   };
   for (const Row& r : kRows)
     if (n == r.name) return QuantTarget{n, r.base, r.sensitive, r.output, r.ftype};
-  return invalid_argument("unknown quantization type '" + n + "' (F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q3_K_M, Q4_K, Q4_K_S, Q4_K_M, Q5_K, Q5_K_S, Q5_K_M, Q6_K)");
+  return invalid_argument("unknown quantization type '" + name + "' (F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q3_K_M, Q4_K, Q4_K_S, Q4_K_M, Q5_K, Q5_K_S, Q5_K_M, Q6_K)");
 }
 
 namespace {
@@ -87,7 +90,9 @@ Status quantize_gguf(const gguf::GgufFile& in, const std::string& out_path, cons
   blobs.reserve(in.tensors().size());
   size_t bytes_in = 0, bytes_out = 0;
   std::vector<float> row;
+  size_t index = 0;
   for (const gguf::TensorInfo& t : in.tensors()) {
+    ++index;
     const DType dt = choose_dtype(target, t.name, t.n_dims, t.ne[0], n_layer);
     const Tensor src = in.tensor_view(t);
     const int64_t rows = src.n_rows();
@@ -102,8 +107,9 @@ Status quantize_gguf(const gguf::GgufFile& in, const std::string& out_path, cons
     bytes_in += t.n_bytes;
     bytes_out += blobs.back().size();
     if (log)
-      std::fprintf(log, "  %-40s %-5s -> %-5s %10zu -> %10zu bytes\n", t.name.c_str(), std::string(dtype_name(t.dtype)).c_str(),
-                   std::string(dtype_name(dt)).c_str(), t.n_bytes, blobs.back().size());
+      std::fprintf(log, "[%4zu/%zu] %-40s %-5s -> %-5s %10zu -> %10zu bytes\n", index, in.tensors().size(), t.name.c_str(),
+                   std::string(dtype_name(t.dtype)).c_str(), std::string(dtype_name(dt)).c_str(), t.n_bytes, blobs.back().size());
+    if (log) std::fflush(log);
   }
   if (log) std::fprintf(log, "%s: %.1f MiB -> %.1f MiB\n", out_path.c_str(), double(bytes_in) / (1 << 20), double(bytes_out) / (1 << 20));
   return w.write(out_path);

@@ -1,6 +1,14 @@
 #include "ember/kernels/thread_pool.h"
 
 #include <algorithm>
+#include <fstream>
+#include <set>
+#include <string>
+#include <utility>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -90,6 +98,32 @@ void parallel_for(ThreadPool* pool, int64_t n, int64_t grain, FunctionRef<void(i
   } else if (n > 0) {
     fn(0, n);
   }
+}
+
+}  // namespace ember
+
+namespace ember {
+
+int default_thread_count() {
+  const int fallback = int(std::max(1u, std::thread::hardware_concurrency()));
+#if defined(__linux__)
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return fallback;
+  std::set<std::pair<long, long>> cores;  // (package, core) of each CPU we may run on
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    const std::string dir = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+    long package = -1, core = -1;
+    std::ifstream(dir + "physical_package_id") >> package;
+    std::ifstream(dir + "core_id") >> core;
+    if (package < 0 || core < 0) return std::max(1, CPU_COUNT(&allowed));  // no topology (some containers)
+    cores.emplace(package, core);
+  }
+  return cores.empty() ? fallback : int(cores.size());
+#else
+  return fallback;
+#endif
 }
 
 }  // namespace ember

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "../tokenizer/pretokenizer.h"
@@ -96,6 +97,17 @@ Status convert_hf_to_gguf(const std::string& dir, const std::string& out_path, c
   blobs.reserve(folder->weights->all().size() + 8);
   std::vector<float> row;
   size_t bytes_out = 0;
+  // Tensors written, for the log's [i/N]: each routed expert's matrices become one stacked tensor.
+  size_t n_out = 0, index = 0;
+  {
+    std::set<std::string> stacked;
+    for (const auto& [n, t] : folder->weights->all()) {
+      const size_t at = n.find("_exps.");
+      if (at != std::string::npos) stacked.insert(n.substr(0, at));
+      else ++n_out;
+    }
+    n_out += stacked.size();
+  }
   // Converts rows (src_row(r) gives the source row of output row r) of `parts` stacked in order.
   auto emit = [&](const std::string& out_name, const std::vector<const Tensor*>& parts, bool permute_heads) -> Status {
     const Tensor& t0 = *parts[0];
@@ -115,7 +127,11 @@ Status convert_hf_to_gguf(const std::string& dir, const std::string& out_path, c
     std::vector<int64_t> ne(t0.ne.begin(), t0.ne.begin() + t0.n_dims);
     if (parts.size() > 1) ne.push_back(int64_t(parts.size()));
     bytes_out += blobs.back().size();
-    if (log) std::fprintf(log, "  %-36s %-5s %s\n", out_name.c_str(), std::string(dtype_name(dt)).c_str(), t0.shape_string().c_str());
+    if (log) {
+      std::fprintf(log, "[%4zu/%zu] %-36s %-5s %s\n", ++index, n_out, out_name.c_str(), std::string(dtype_name(dt)).c_str(),
+                   t0.shape_string().c_str());
+      std::fflush(log);
+    }
     return w.add_tensor(out_name, dt, ne, blobs.back().data());
   };
 

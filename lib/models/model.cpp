@@ -32,7 +32,7 @@ Result<std::unique_ptr<Model>> make_model(const ModelDescription& d, std::unique
   return make_deepseek_model(d, std::move(w));
 }
 
-Result<std::shared_ptr<const Model>> load_gguf(Result<std::unique_ptr<gguf::GgufFile>> file,
+Result<std::shared_ptr<const Model>> load_gguf(Result<std::unique_ptr<gguf::GgufFile>> file, const Model::Progress& progress,
                                                std::shared_ptr<std::vector<uint8_t>> bytes = nullptr) {
   if (!file) return file.status();
   auto desc = describe_gguf(**file);
@@ -41,7 +41,7 @@ Result<std::shared_ptr<const Model>> load_gguf(Result<std::unique_ptr<gguf::Gguf
   if (!tok) return tok.status();
   std::string tmpl;
   if (const gguf::Value* t = (*file)->find("tokenizer.chat_template"); t && t->as_string()) tmpl = std::string(*t->as_string());
-  auto weights = Weights::from_gguf(std::move(*file));
+  auto weights = Weights::from_gguf(std::move(*file), progress);
   if (!weights) return weights.status();
   if (bytes) (*weights)->keep_alive(std::move(bytes));
   return ModelLoader::finish(make_model(*desc, std::move(*weights)), std::move(*tok), std::move(tmpl));
@@ -57,16 +57,17 @@ Result<std::shared_ptr<const Model>> load_hf_dir(const std::string& dir) {
 
 }  // namespace
 
-Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
+Result<std::shared_ptr<const Model>> Model::load(const std::string& path, const Progress& progress) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return io_error("cannot open '" + path + "': no such file or folder");
   if (S_ISDIR(st.st_mode)) return load_hf_dir(path);
-  return load_gguf(gguf::GgufFile::open(path));
+  return load_gguf(gguf::GgufFile::open(path), progress);
 }
 
-Result<std::shared_ptr<const Model>> Model::load_from_memory(std::vector<uint8_t> bytes, const std::string& name) {
+Result<std::shared_ptr<const Model>> Model::load_from_memory(std::vector<uint8_t> bytes, const std::string& name,
+                                                             const Progress& progress) {
   auto owned = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
-  return load_gguf(gguf::GgufFile::from_memory(owned->data(), owned->size(), name, /*owned=*/true), owned);
+  return load_gguf(gguf::GgufFile::from_memory(owned->data(), owned->size(), name, /*owned=*/true), progress, owned);
 }
 
 const gguf::GgufFile* Model::gguf() const { return weights_->gguf(); }

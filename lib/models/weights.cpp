@@ -26,7 +26,8 @@ bool repack_enabled() {
 
 }  // namespace
 
-Result<std::unique_ptr<Weights>> Weights::from_gguf(std::unique_ptr<gguf::GgufFile> file) {
+Result<std::unique_ptr<Weights>> Weights::from_gguf(std::unique_ptr<gguf::GgufFile> file,
+                                                    const std::function<bool(float)>& progress) {
   std::unique_ptr<Weights> w(new Weights());
   w->name_ = file->name();
   // Matrices the active kernels read fastest in another layout (core/repack.h) are regrouped at
@@ -84,9 +85,13 @@ Result<std::unique_ptr<Weights>> Weights::from_gguf(std::unique_ptr<gguf::GgufFi
     // dropped with their neighbours' as the copies go.
     if (Status s = w->add(t.name, view); !s) return s;
   }
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < chunks.size();) {
+  size_t total = 0;
+  for (const Chunk& c : chunks) total += size_t(c.rows) * row_bytes(c.t->dtype, c.t->ne[0]);
+  std::atomic<size_t> next{0}, done{0};
+  std::atomic<bool> cancelled{false};
+  // The calling thread (is_caller) also reports progress after each of its chunks.
+  auto work = [&](bool is_caller) {
+    for (size_t i; !cancelled.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < chunks.size();) {
       const Chunk& c = chunks[i];
       const size_t rb = row_bytes(c.t->dtype, c.t->ne[0]), begin = size_t(c.r0) * rb, end = size_t(c.r0 + c.rows) * rb;
       if (c.layout == c.t->dtype) {
@@ -95,15 +100,18 @@ Result<std::unique_ptr<Weights>> Weights::from_gguf(std::unique_ptr<gguf::GgufFi
         repack_rows(c.layout, c.src + begin, c.dst + begin, c.rows, c.t->ne[0]);
       }
       if (c.src != c.dst) file->release_tensor_data(*c.t, begin, end);
+      const size_t now = done.fetch_add(end - begin) + (end - begin);
+      if (is_caller && progress && !progress(float(double(now) / double(total)))) cancelled = true;
     }
   };
   {
     std::vector<std::thread> helpers;
     const size_t n_helpers = std::min<size_t>({3, chunks.size() / 8, std::max(1u, std::thread::hardware_concurrency()) - 1});
-    for (size_t i = 0; i < n_helpers; ++i) helpers.emplace_back(work);
-    work();
+    for (size_t i = 0; i < n_helpers; ++i) helpers.emplace_back(work, false);
+    work(true);
     for (std::thread& h : helpers) h.join();
   }
+  if (cancelled) return Status(StatusCode::kCancelled, w->name_ + ": loading cancelled");
   // Nothing in the data section is read from the file any more (vectors were copied as floats):
   // whatever pages are left there go too.
   if (move) file->release_data(0, file->file_size() - file->data_offset());

@@ -3,6 +3,7 @@
 // tensor by name and shape; a missing tensor or a wrong shape is a FORMAT error that names both.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,7 +21,9 @@ namespace ember {
 
 class Weights {
  public:
-  static Result<std::unique_ptr<Weights>> from_gguf(std::unique_ptr<gguf::GgufFile> file);
+  // progress: the fraction of matrix bytes copied or regrouped so far (Model::Progress).
+  static Result<std::unique_ptr<Weights>> from_gguf(std::unique_ptr<gguf::GgufFile> file,
+                                                    const std::function<bool(float)>& progress = {});
   static Result<std::unique_ptr<Weights>> from_safetensors(std::unique_ptr<SafetensorsSet> set, const ModelDescription& d,
                                                            std::string name);
 

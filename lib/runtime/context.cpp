@@ -4,6 +4,8 @@
 #include <cstring>
 #include <thread>
 
+#include "ember/kernels/thread_pool.h"
+
 namespace ember {
 
 Context::~Context() = default;
@@ -17,7 +19,7 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   if (q.n_ctx > (int64_t(1) << 24)) return invalid_argument("context: n_ctx " + std::to_string(q.n_ctx) + " is absurdly large");
   if (q.n_batch == 0) q.n_batch = 256;
   q.n_batch = std::min(q.n_batch, q.n_ctx);
-  if (q.n_threads == 0) q.n_threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  if (q.n_threads == 0) q.n_threads = default_thread_count();
   if (q.n_threads > 256) return invalid_argument("context: too many threads");
   if (q.context_shift && q.n_keep >= q.n_ctx - 1) return invalid_argument("context: n_keep must leave room to shift");
 

@@ -78,6 +78,18 @@ static int64_t ms_read(void* buf, size_t n, void* u) {
 }
 static void ms_close(void* u) { ((MemStream*)u)->closed = 1; }
 
+/* Records every progress report; asks to stop once past stop_after (when > 0). */
+typedef struct {
+  float seen[4096];
+  int n;
+  float stop_after;
+} ProgressLog;
+static int log_progress(float p, void* user) {
+  ProgressLog* l = (ProgressLog*)user;
+  if (l->n < 4096) l->seen[l->n++] = p;
+  return l->stop_after > 0 && p > l->stop_after;
+}
+
 static unsigned char* read_all(const char* path, size_t* size) {
   FILE* f = fopen(path, "rb");
   if (!f) return NULL;
@@ -171,6 +183,32 @@ static void test_loading(void) {
   CHECK_STATUS(ember_model_load_from_loader(&loader, NULL, &m2), EMBER_OK);
   CHECK(s.closed == 1 && m2 != NULL && ember_model_n_embd(m2) == 64);
   ember_model_free(m2);
+  /* Progress moves as the stream is read: from 0 to 1, never back, with values in between. */
+  static ProgressLog plog;
+  ember_model_params lp;
+  ember_model_params_init(&lp);
+  lp.progress = log_progress;
+  lp.progress_user_data = &plog;
+  MemStream s2 = {bytes, size, 0, size, 0};
+  loader.user_data = &s2;
+  m2 = NULL;
+  CHECK_STATUS(ember_model_load_from_loader(&loader, &lp, &m2), EMBER_OK);
+  ember_model_free(m2);
+  CHECK(plog.n > 100 && plog.seen[0] == 0.0f && plog.seen[plog.n - 1] == 1.0f);
+  int between = 0, ordered = 1;
+  for (int i = 1; i < plog.n; ++i) {
+    ordered = ordered && plog.seen[i] >= plog.seen[i - 1];
+    between += plog.seen[i] > 0.0f && plog.seen[i] < 1.0f;
+  }
+  CHECK(ordered && between > 100);
+  /* Asking to stop partway cancels the load. */
+  plog.n = 0;
+  plog.stop_after = 0.25f;
+  MemStream s3 = {bytes, size, 0, size, 0};
+  loader.user_data = &s3;
+  m = (ember_model*)0x1;
+  CHECK_STATUS(ember_model_load_from_loader(&loader, &lp, &m), EMBER_CANCELLED);
+  CHECK(m == (ember_model*)0x1 && s3.closed == 1 && s3.at < size && plog.seen[plog.n - 1] < 0.5f);
   MemStream short_stream = {bytes, size / 3, 0, size, 0}; /* ends before what size() promised */
   loader.user_data = &short_stream;
   CHECK_STATUS(ember_model_load_from_loader(&loader, NULL, &m), EMBER_IO);

@@ -68,4 +68,10 @@ class ThreadPool {
 // Same chunking as ThreadPool::parallel_for; runs inline when pool is null.
 void parallel_for(ThreadPool* pool, int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn);
 
+// The thread count a context uses by default: the physical cores this process may run on (its
+// CPU affinity), not hardware threads: two threads on one core's hyperthreads share its
+// execution units and slow a GEMM down. Falls back to the CPUs the process may use, then to
+// std::thread::hardware_concurrency, where the topology cannot be read.
+int default_thread_count();
+
 }  // namespace ember

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,10 +32,16 @@ class Model {
  public:
   virtual ~Model();
 
+  // Called as a load goes with the fraction done in [0, 1] (the bytes of weights copied and
+  // regrouped so far; a mapped file that needs neither is done at once); false cancels the load
+  // (kCancelled). Called on the loading thread only.
+  using Progress = std::function<bool(float)>;
+
   // A GGUF file, or a Hugging Face folder (config.json, *.safetensors, tokenizer.json).
-  static Result<std::shared_ptr<const Model>> load(const std::string& path);
+  static Result<std::shared_ptr<const Model>> load(const std::string& path, const Progress& progress = {});
   // A GGUF image in memory (read from flash, an archive, a loader); the model keeps the bytes.
-  static Result<std::shared_ptr<const Model>> load_from_memory(std::vector<uint8_t> bytes, const std::string& name);
+  static Result<std::shared_ptr<const Model>> load_from_memory(std::vector<uint8_t> bytes, const std::string& name,
+                                                               const Progress& progress = {});
 
   const ModelDescription& desc() const { return desc_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }

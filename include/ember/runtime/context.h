@@ -15,7 +15,7 @@ namespace ember {
 struct ContextParams {
   int64_t n_ctx = 0;       // tokens the cache holds; 0: the model's training context, at most 4096
   int64_t n_batch = 256;   // most tokens per forward pass (prefill chunk)
-  int n_threads = 0;       // 0: every hardware thread
+  int n_threads = 0;       // 0: default_thread_count(), the physical cores
   // When the window is full: false -> CONTEXT_FULL; true -> keep the first n_keep tokens, drop
   // half of the rest and slide the newer half down (llama.cpp's context shift). The model then no
   // longer sees the dropped tokens, which is the price of going on.
