@@ -51,6 +51,27 @@ def test_chat_commands():
     assert "never read" not in r.stdout
 
 
+def wait_exit(pid, timeout=30.0):
+    """The child's exit status, or a failure (after killing it) if it has not ended in time."""
+    end = time.time() + timeout
+    while time.time() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the program did not exit")
+
+
+def at_prompt(fd):
+    """Waits for ember-chat's prompt, and for the line editor to take the terminal over: a key
+    typed in the instant between the prompt and that would be read by the terminal's own line
+    discipline instead (a person cannot type that fast)."""
+    read_until(fd, b"> ")
+    time.sleep(0.3)
+
+
 def read_until(fd, want, timeout=60.0):
     """Reads a pseudo-terminal until `want` appears; returns what was read."""
     got = b""
@@ -77,22 +98,18 @@ def test_chat_ctrl_c_in_a_terminal():
         os.execv(tool("ember-chat"), [tool("ember-chat"), "-m", SMOLLM2, "-n", "3000", "-t", "1", "--temp", "0.8",
                                      "--seed", "1"])
     try:
-        read_until(fd, b"> ")
+        at_prompt(fd)
         os.write(fd, b"Write a very long story about a dragon, with many chapters.\r")
         read_until(fd, b"Write a very long story")
         time.sleep(1.0)  # the reply is streaming
         os.write(fd, b"\x03")  # Ctrl-C: stops the reply, back at the prompt
         after = read_until(fd, b"> ")
         assert b"stop: cancelled" in after, after[-400:]
+        time.sleep(0.3)
         os.write(fd, b"\x03")  # Ctrl-C at the prompt: quits
-        read_until(fd, b"\n", timeout=10)
-        _, status = os.waitpid(pid, 0)
-        pid = 0
+        status = wait_exit(pid)
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 130, status
     finally:
-        if pid:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
         os.close(fd)
 
 
@@ -101,12 +118,14 @@ def test_chat_ctrl_d_quits_in_a_terminal():
     if pid == 0:
         os.execv(tool("ember-chat"), [tool("ember-chat"), "-m", STORIES, "--temp", "0", "-n", "10"])
     try:
-        read_until(fd, b"> ")
+        at_prompt(fd)
         os.write(fd, b"Once upon a time\r")
-        read_until(fd, b"there was")
-        read_until(fd, b"> ")
+        reply = read_until(fd, b"there was")
+        if b"> " not in reply.split(b"there was", 1)[1]:
+            read_until(fd, b"> ")
+        time.sleep(0.3)
         os.write(fd, b"\x04")  # Ctrl-D
-        _, status = os.waitpid(pid, 0)
+        status = wait_exit(pid)
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
     finally:
         os.close(fd)

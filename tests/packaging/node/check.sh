@@ -4,13 +4,7 @@
 # TypeScript program against the package's index.d.ts (tsc --strict) and runs it with no
 # EMBER_LIBRARY: the package must find its own library.
 #   check.sh BUILD_DIR MODEL
-set -euo pipefail
-build=$(realpath "$1")
-model=$(realpath "$2")
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
-work=$build/test-node-package
-rm -rf "$work"
+. "$(dirname "$0")/../setup.sh" test-node-package "$@"
 mkdir -p "$work/src" "$work/app"
 # From a copy: packing leaves nothing in the repository.
 cp -r "$repo/bindings/node/." "$work/src/"

@@ -3,13 +3,7 @@
 # wheel carries libember.so from BUILD_DIR) and runs a program outside the repository's folders
 # with no EMBER_LIBRARY: the package must find its own library.
 #   check.sh BUILD_DIR MODEL
-set -euo pipefail
-build=$(realpath "$1")
-model=$(realpath "$2")
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
-work=$build/test-python-package
-rm -rf "$work"
+. "$(dirname "$0")/../setup.sh" test-python-package "$@"
 python3 -m venv "$work/venv"
 # From a copy, as from an unpacked source archive: the build leaves nothing in the repository.
 cp -r "$repo/bindings/python" "$work/src"

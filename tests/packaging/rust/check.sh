@@ -3,13 +3,7 @@
 # its own (cmake --install) and found by pkg-config, linked statically (the crate's `static`
 # feature): the binary must run with no LD_LIBRARY_PATH and need no libember.so.
 #   check.sh BUILD_DIR MODEL
-set -euo pipefail
-build=$(realpath "$1")
-model=$(realpath "$2")
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
-work=$build/test-rust-package
-rm -rf "$work"
+. "$(dirname "$0")/../setup.sh" test-rust-package "$@"
 mkdir -p "$work/app/src"
 cmake --install "$build" --prefix "$work/prefix" --component dev >/dev/null
 cmake --install "$build" --prefix "$work/prefix" --component runtime >/dev/null
