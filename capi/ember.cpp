@@ -3,9 +3,9 @@
 // alone on error and records the message in the thread's (and the context's) last error.
 #include "ember.h"
 
+#include <sys/stat.h>
+
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -19,6 +19,7 @@
 #include "ember/runtime/context.h"
 #include "ember/runtime/generate.h"
 #include "ember/runtime/sampler.h"
+#include "formats/mapped_file.h"
 
 struct ember_model {
   std::shared_ptr<const ember::Model> model;
@@ -232,12 +233,16 @@ ember_status ember_model_load(const char* path, const ember_model_params* params
   const ember_model_params* p = &mp;
   return guarded("ember_model_load", nullptr, [&] {
     if (!start_load(p)) return fail(Status(StatusCode::kCancelled, "ember_model_load: cancelled by the progress callback"));
-    if (!p->use_mmap) {
-      std::ifstream in(path, std::ios::binary);
-      if (in) {  // a folder or missing file falls through to Model::load, which says which
-        std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (!bytes.empty()) return finish_load(ember::Model::load_from_memory(std::move(bytes), path, progress_of(p)), p, out);
-      }
+    struct stat st {};
+    if (!p->use_mmap && ::stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+      // Anything but a regular file (a folder, a FIFO, a missing path) goes to Model::load, which
+      // says what it is without waiting on it.
+      auto text = ember::read_regular_file(path);
+      if (!text) return fail(text.status());
+      std::vector<uint8_t> bytes(text->begin(), text->end());
+      text->clear();
+      text->shrink_to_fit();
+      return finish_load(ember::Model::load_from_memory(std::move(bytes), path, progress_of(p)), p, out);
     }
     return finish_load(ember::Model::load(path, progress_of(p)), p, out);
   });
@@ -527,6 +532,7 @@ ember_status ember_sampler_sample(ember_sampler* s, const ember_context* c, int3
   if (!s || !c || !out_token) return bad_arg("ember_sampler_sample", "sampler, ctx and out_token must not be NULL");
   if (c->ctx->n_past() == 0) return bad_arg("ember_sampler_sample", "the context has no logits yet (decode first)");
   return guarded("ember_sampler_sample", nullptr, [&] {
+    if (Status v = ember::check_vocabulary(*s->sampler, c->ctx->model().desc().n_vocab); !v) return fail(v);
     *out_token = s->sampler->sample(c->ctx->logits(), c->ctx->tokens());
     return ok();
   });
@@ -556,6 +562,8 @@ ember_status ember_generate(ember_context* c, ember_sampler* sampler, const char
     return bad_arg("ember_generate", struct_size_error("params", params, "ember_generate_params_init").c_str());
   const ember_generate_params* p = &gparams;
   if (p->n_stop > 0 && !p->stop) return bad_arg("ember_generate", "stop is NULL but n_stop > 0");
+  for (size_t i = 0; i < p->n_stop; ++i)
+    if (!p->stop[i]) return bad_arg("ember_generate", ("stop[" + std::to_string(i) + "] is NULL").c_str());
   if (result && !released_size(struct_size_of(result), kGenerateResultSizes))
     return bad_arg("ember_generate", struct_size_error("result", result, "ember_generate_result_init").c_str());
   return guarded("ember_generate", c, [&] {

@@ -39,7 +39,9 @@ const ember_cli::Help kHelp = {
     "  --seed S                 the sampler's seed (default: from the clock)\n"
     "  --sampler chain|llama2c  the sampler: Ember's chain (default) or llama2.c's\n"
     "  -b, --batch B            prompt tokens per forward pass (default 256; 1: token by token)\n"
-    "  -c, --ctx-size N         context size in tokens (default: the model's, at most 4096)\n"
+    "  -c, --ctx-size N         context size in tokens (default: the model's trained context, at most\n"
+    "                           4096, or what the run needs; a run that needs more than the model's\n"
+    "                           trained context is refused unless -c is given)\n"
     "  -ctk, --cache-type f32|f16  the KV cache's elements (default f32)\n"
     "  -t, --threads N          threads (default: the physical cores)\n"
     "  --logits-out FILE        write the float32 logits of every prompt position (n_prompt x n_vocab)\n"
@@ -145,9 +147,14 @@ int main(int argc, char** argv) {
   cp.n_batch = n_batch;
   cp.n_threads = n_threads;
   cp.kv_type = kv_type;
-  if (cp.n_ctx == 0) {  // room for the whole run, and at least the usual window
-    const int64_t usual = std::min<int64_t>(m.desc().n_ctx_train > 0 ? m.desc().n_ctx_train : 4096, 4096);
-    cp.n_ctx = std::max<int64_t>(usual, int64_t(tokens.size()) + std::max<int64_t>(n_predict, 0) + 1);
+  if (cp.n_ctx == 0) {  // room for the whole run, within what the model was trained for
+    const int64_t trained = m.desc().n_ctx_train > 0 ? m.desc().n_ctx_train : 4096;
+    const int64_t needed = int64_t(tokens.size()) + std::max<int64_t>(n_predict, 0) + 1;
+    if (needed > trained)
+      return fail(invalid_argument("the prompt (" + std::to_string(tokens.size()) + " tokens) and -n " + std::to_string(n_predict) +
+                                   " need a context of " + std::to_string(needed) + " tokens, more than the model's " +
+                                   std::to_string(trained) + "; give -c to size it yourself"));
+    cp.n_ctx = std::max<int64_t>(std::min<int64_t>(trained, 4096), needed);
   }
   auto ctx = Context::create(*model, cp);
   if (!ctx) return fail(ctx.status());

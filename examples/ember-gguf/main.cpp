@@ -41,7 +41,7 @@ std::string short_value(const Value& v) {
   if (v.is_array()) {
     return std::string("[") + value_type_name(v.array_type()) + " x " + std::to_string(v.array_size()) + "]";
   }
-  std::string s = to_json(v).dump();
+  std::string s = to_json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return s.size() > 80 ? s.substr(0, 77) + "..." : s;
 }
 
@@ -69,7 +69,8 @@ int dump(const std::string& path, bool as_json) {
                                 {"ne", std::vector<int64_t>(t.ne.begin(), t.ne.begin() + t.n_dims)},
                                 {"offset", t.offset},
                                 {"bytes", t.n_bytes}});
-    std::printf("%s\n", out.dump(1).c_str());
+    // Metadata strings need not be valid UTF-8: invalid bytes are shown as U+FFFD.
+    std::printf("%s\n", out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
   std::printf("%s: GGUF v%u, alignment %u, %zu keys, %zu tensors, data at %zu\n", path.c_str(), g.version(),

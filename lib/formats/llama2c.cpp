@@ -1,15 +1,15 @@
 #include "ember/formats/llama2c.h"
 
 #include <cstring>
-#include <fstream>
 #include <iterator>
+#include "formats/mapped_file.h"
 
 namespace ember {
 
 Result<Llama2cCheckpoint> read_llama2c(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open '" + path + "'");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = read_regular_file(path);
+  if (!read) return read.status();
+  const std::vector<char> bytes(read->begin(), read->end());
   Llama2cCheckpoint c;
   int32_t h[7];
   if (bytes.size() < sizeof h) return format_error(path + ": too short for a llama2.c header (28 bytes)");

@@ -10,32 +10,59 @@
 
 namespace ember {
 
-Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return io_error("cannot open '" + path + "': " + std::strerror(errno));
+namespace {
+
+// An open descriptor of a regular file and its size. O_NONBLOCK: opening a FIFO for reading would
+// otherwise wait for a writer, forever; the flag changes nothing for a regular file's reads.
+struct RegularFile {
+  int fd = -1;
+  size_t size = 0;
+  ~RegularFile() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Status open_regular(const std::string& path, RegularFile& f) {
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (f.fd < 0) return io_error("cannot open '" + path + "': " + std::strerror(errno));
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return io_error("cannot stat '" + path + "': " + std::strerror(e));
+  if (::fstat(f.fd, &st) != 0) return io_error("cannot stat '" + path + "': " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return io_error("'" + path + "' is not a regular file");
+  f.size = size_t(st.st_size);
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::string> read_regular_file(const std::string& path) {
+  RegularFile f;
+  if (Status s = open_regular(path, f); !s) return s;
+  std::string out;
+  out.resize(f.size);
+  size_t have = 0;
+  while (have < out.size()) {
+    const ssize_t got = ::read(f.fd, out.data() + have, out.size() - have);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return io_error("cannot read '" + path + "': " + std::strerror(errno));
+    if (got == 0) break;  // the file shrank while being read
+    have += size_t(got);
   }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return io_error("'" + path + "' is not a regular file");
-  }
+  out.resize(have);
+  return out;
+}
+
+Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
+  RegularFile rf;
+  if (Status s = open_regular(path, rf); !s) return s;
+  const int fd = rf.fd;
   std::unique_ptr<MappedFile> f(new MappedFile());
-  f->size_ = size_t(st.st_size);
+  f->size_ = rf.size;
   if (f->size_ > 0) {
     void* p = ::mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      const int e = errno;
-      ::close(fd);
-      return io_error("cannot map '" + path + "': " + std::strerror(e));
-    }
+    if (p == MAP_FAILED) return io_error("cannot map '" + path + "': " + std::strerror(errno));
     f->data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);  // the mapping keeps the file open
-  return f;
+  return f;  // the mapping keeps the file open after rf closes the descriptor
 }
 
 void MappedFile::release(size_t offset, size_t n) {

@@ -11,6 +11,10 @@
 
 namespace ember {
 
+// A regular file's whole contents. Anything else (a FIFO, a device, a folder) is an IO error
+// at once: opening is non-blocking, so a FIFO with no writer cannot hang the caller.
+Result<std::string> read_regular_file(const std::string& path);
+
 class MappedFile final : public gguf::ByteSource {
  public:
   static Result<std::unique_ptr<MappedFile>> open(const std::string& path);

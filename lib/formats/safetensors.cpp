@@ -1,8 +1,9 @@
 #include "ember/formats/safetensors.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -122,10 +123,12 @@ Result<std::unique_ptr<SafetensorsSet>> SafetensorsSet::open_dir(const std::stri
   auto set = std::make_unique<SafetensorsSet>();
   std::vector<std::string> shards;
   const std::string index_path = dir + "/model.safetensors.index.json";
-  std::ifstream idx(index_path);
   std::map<std::string, std::string> expected;  // tensor -> shard, from the index
-  if (idx) {
-    const nlohmann::json j = nlohmann::json::parse(idx, nullptr, false);
+  struct stat index_st {};
+  if (::stat(index_path.c_str(), &index_st) == 0) {  // sharded: the index names the shards
+    auto idx = read_regular_file(index_path);
+    if (!idx) return idx.status();
+    const nlohmann::json j = nlohmann::json::parse(*idx, nullptr, false);
     if (j.is_discarded() || !j.contains("weight_map") || !j["weight_map"].is_object())
       return format_error(index_path + ": needs a \"weight_map\" object");
     std::set<std::string> seen;

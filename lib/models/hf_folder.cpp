@@ -1,17 +1,13 @@
 #include "hf_folder.h"
 
-#include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include "formats/mapped_file.h"
 
 namespace ember {
 namespace {
 
-Result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open '" + path + "'");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+Result<std::string> read_text(const std::string& path) { return read_regular_file(path); }
 
 }  // namespace
 

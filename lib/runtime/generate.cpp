@@ -80,6 +80,7 @@ Result<GenerateResult> generate(Context& ctx, Sampler& sampler, const std::vecto
   GenerateResult r;
   r.n_prompt = int64_t(prompt.size());
   if (prompt.empty() && ctx.n_past() == 0) return invalid_argument("generate: empty prompt and empty context");
+  if (Status s = check_vocabulary(sampler, ctx.model().desc().n_vocab); !s) return s;
   const Tokenizer& tok = ctx.model().tokenizer();
   std::vector<int32_t> eog = p.stop_at_eog ? end_of_generation_tokens(tok) : std::vector<int32_t>();
   eog.insert(eog.end(), p.extra_stop_tokens.begin(), p.extra_stop_tokens.end());

@@ -17,6 +17,12 @@ Status validate(const SamplerParams& p) {
   return Status::ok();
 }
 
+Status check_vocabulary(const Sampler& s, int64_t n_vocab) {
+  if (s.n_vocab() == n_vocab) return Status::ok();
+  return invalid_argument("the sampler was made for a model of " + std::to_string(s.n_vocab()) +
+                          " tokens, the context's model has " + std::to_string(n_vocab));
+}
+
 Sampler::Sampler(const SamplerParams& p, int64_t n_vocab) : p_(p), n_vocab_(n_vocab), rng_(p.seed) {
   work_.resize(size_t(n_vocab));
   cand_.resize(size_t(n_vocab));

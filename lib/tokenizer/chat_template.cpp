@@ -9,6 +9,7 @@
 #include <ctime>
 #include <functional>
 #include <map>
+#include <new>
 #include <nlohmann/json.hpp>
 
 namespace ember {
@@ -24,6 +25,11 @@ struct TemplateError {
 }
 [[noreturn]] void fail_syntax(const std::string& what) { throw TemplateError{format_error("chat template: " + what)}; }
 [[noreturn]] void fail_runtime(const std::string& what) { throw TemplateError{invalid_argument("chat template: " + what)}; }
+// A template (it comes from a model file) that would run too long or grow too large: a broken
+// file, named by the limit it crossed.
+[[noreturn]] void fail_limit(const std::string& what) {
+  throw TemplateError{format_error("chat template stopped: " + what)};
+}
 
 // ---- values ---------------------------------------------------------------------------------------
 
@@ -831,8 +837,12 @@ class Parser {
 // ---- rendering -------------------------------------------------------------------------------------
 
 // Bounds that keep a hostile template (it comes from a model file) from exhausting the host.
-constexpr size_t kMaxItems = 1000000;  // range() length; strings up to 16x this
+constexpr size_t kMaxItems = 1000000;  // range() length, list length; strings up to 16x this
 constexpr size_t kMaxDepth = 64;       // nested macro calls
+// Nodes rendered plus expressions evaluated: a chat of thousands of messages takes a few hundred
+// thousand; three nested range(1000) loops would take a billion (about a second per million here).
+constexpr uint64_t kMaxSteps = 1000000;
+constexpr size_t kMaxOutputBytes = 16 * kMaxItems;  // the rendered prompt
 
 class Renderer {
  public:
@@ -862,10 +872,21 @@ class Renderer {
     return Value();
   }
 
+  void step() {
+    if (++steps_ > kMaxSteps) fail_limit("more than " + std::to_string(kMaxSteps) + " steps (loops that never end?)");
+  }
+
+  static void emit(std::string& out, const std::string& text) {
+    if (text.size() > kMaxOutputBytes - std::min(out.size(), kMaxOutputBytes))
+      fail_limit("output longer than " + std::to_string(kMaxOutputBytes) + " bytes");
+    out += text;
+  }
+
   void render(const Node& n, std::string& out) {
+    step();
     switch (n.kind) {
-      case Node::Kind::kText: out += n.text; return;
-      case Node::Kind::kOutput: out += py_str(eval(*n.expr)); return;
+      case Node::Kind::kText: emit(out, n.text); return;
+      case Node::Kind::kOutput: emit(out, py_str(eval(*n.expr))); return;
       case Node::Kind::kIf:
         for (const auto& [cond, body] : n.branches)
           if (!cond || truthy(eval(*cond))) {
@@ -909,10 +930,12 @@ class Renderer {
         frames_.push_back({});
         std::vector<Json> kept;
         for (const Json& item : items) {
+          if (n.filter) step();
           bind(n.vars, item);
           if (!n.filter || truthy(eval(*n.filter))) kept.push_back(item);
         }
         for (size_t i = 0; i < kept.size(); ++i) {
+          step();  // an iteration is a step even when its body is empty
           bind(n.vars, kept[i]);
           Json loop = {{"index", i + 1},       {"index0", i},
                        {"first", i == 0},      {"last", i + 1 == kept.size()},
@@ -946,6 +969,7 @@ class Renderer {
   }
 
   Value eval(const Expr& e) {
+    step();
     switch (e.kind) {
       case Expr::Kind::kLit: return Value::of(e.lit);
       case Expr::Kind::kName: return lookup(e.name);
@@ -1066,7 +1090,7 @@ class Renderer {
     const Json &x = l.json(), &y = r.json();
     if (e.name == "==") return Value::of(equal(l, r));
     if (e.name == "!=") return Value::of(!equal(l, r));
-    if (e.name == "~") return Value::of(py_str(l) + py_str(r));
+    if (e.name == "~") return Value::of(joined(py_str(l), py_str(r)));
     if (e.name == "in") {
       bool found = false;
       if (y.is_string()) {
@@ -1094,8 +1118,9 @@ class Renderer {
       return Value::of(res);
     }
     if (e.name == "+") {
-      if (x.is_string() && y.is_string()) return Value::of(x.get<std::string>() + y.get<std::string>());
+      if (x.is_string() && y.is_string()) return Value::of(joined(x.get<std::string>(), y.get<std::string>()));
       if (x.is_array() && y.is_array()) {
+        if (x.size() + y.size() > kMaxItems) fail_limit("a list longer than " + std::to_string(kMaxItems) + " items");
         Json a = x;
         for (const Json& v : y) a.push_back(v);
         return Value::of(a);
@@ -1409,8 +1434,15 @@ class Renderer {
     fail_unsupported("the test 'is " + t + "'");
   }
 
+  // Two strings joined, within the bound on a string's length.
+  static std::string joined(const std::string& a, const std::string& b) {
+    if (a.size() + b.size() > kMaxOutputBytes) fail_limit("a string longer than " + std::to_string(kMaxOutputBytes) + " bytes");
+    return a + b;
+  }
+
   Json globals_;
   std::vector<Frame> frames_;
+  uint64_t steps_ = 0;
 };
 
 }  // namespace
@@ -1446,6 +1478,8 @@ Result<std::string> ChatTemplate::render_json(std::string_view context_json) con
     return out;
   } catch (const TemplateError& e) {
     return e.status;
+  } catch (const std::bad_alloc&) {
+    return out_of_memory("chat template: out of memory");
   } catch (const std::exception& e) {
     return internal_error(std::string("chat template: ") + e.what());
   }

@@ -77,7 +77,7 @@ Result<std::unique_ptr<PreTokenizer>> PreTokenizer::from_patterns(const std::vec
     if (!code) {
       PCRE2_UCHAR msg[256];
       pcre2_get_error_message(err, msg, sizeof(msg));
-      return internal_error("pre-tokenizer regex does not compile at offset " + std::to_string(at) + ": " +
+      return format_error("pre-tokenizer regex does not compile at offset " + std::to_string(at) + ": " +
                             reinterpret_cast<const char*>(msg));
     }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // faster when available; plain matching otherwise

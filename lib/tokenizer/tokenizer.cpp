@@ -389,19 +389,25 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool special) con
 
 std::string StreamDecoder::push(int32_t id) {
   pending_ += tok_.piece(id, special_);
-  // Emit everything up to the last character boundary that completes a character.
-  size_t cut = pending_.size();
-  size_t i = pending_.size();
-  while (i > 0 && pending_.size() - i < 4) {
-    --i;
-    const uint8_t c = uint8_t(pending_[i]);
-    if ((c & 0xC0) != 0x80) {  // lead byte (or ASCII)
-      if (utf8::seq_len(c) > pending_.size() - i && c >= 0xC0) cut = i;  // incomplete: hold back
-      break;
+  // Whole, well-formed characters go out; a character cut short at the end waits for the next
+  // token; a byte that cannot start or continue one (a vocabulary's invalid piece) goes out as
+  // U+FFFD, so the text handed on is always valid UTF-8.
+  std::string out;
+  const auto* p = reinterpret_cast<const uint8_t*>(pending_.data());
+  size_t i = 0;
+  while (i < pending_.size()) {
+    bool incomplete = false;
+    const size_t len = utf8::char_len(p + i, pending_.size() - i, incomplete);
+    if (incomplete) break;
+    if (len == 0) {
+      out += "\xef\xbf\xbd";
+      ++i;
+    } else {
+      out.append(pending_, i, len);
+      i += len;
     }
   }
-  std::string out = pending_.substr(0, cut);
-  pending_.erase(0, cut);
+  pending_.erase(0, i);
   return out;
 }
 

@@ -17,6 +17,39 @@ inline size_t seq_len(uint8_t lead) {
   return 1;
 }
 
+// The length of the well-formed UTF-8 character at s (Unicode's table 3-7: no overlongs,
+// surrogates or values past U+10FFFF), or 0 when the bytes there cannot start one. `incomplete`:
+// the n bytes are a correct start of a character cut short (more may come).
+inline size_t char_len(const uint8_t* s, size_t n, bool& incomplete) {
+  incomplete = false;
+  const uint8_t c = s[0];
+  if (c < 0x80) return 1;
+  size_t len;
+  uint8_t lo = 0x80, hi = 0xBF;  // the second byte's range
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  for (size_t k = 1; k < len; ++k) {
+    if (k >= n) {
+      incomplete = true;
+      return 0;
+    }
+    const uint8_t b = s[k];
+    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+  }
+  return len;
+}
+
 inline void append(std::string& s, uint32_t cp) {
   if (cp < 0x80) {
     s += char(cp);

@@ -1,11 +1,11 @@
 // Hugging Face tokenizer.json (the `tokenizers` library's format) for byte-level BPE models.
-#include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
 #include "ember/tokenizer/tokenizer.h"
+#include "formats/mapped_file.h"
 
 namespace ember {
 namespace {
@@ -75,10 +75,9 @@ Status apply_tokenizer_config(std::string_view text, const std::string& path, Vo
 }  // namespace
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open '" + path + "'");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return from_hf_json_text(text, path);
+  auto text = read_regular_file(path);
+  if (!text) return text.status();
+  return from_hf_json_text(*text, path);
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_hf_json_text(std::string_view text, const std::string& path,

@@ -2,17 +2,17 @@
 // and the bytes. It is a SentencePiece BPE vocabulary with U+2581 already turned into spaces and
 // BOS/EOS written "\n<s>\n" / "\n</s>\n"; we undo both to get the SentencePiece vocabulary back.
 #include <cstring>
-#include <fstream>
 #include <iterator>
 
 #include "ember/tokenizer/tokenizer.h"
+#include "formats/mapped_file.h"
 
 namespace ember {
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_llama2c(const std::string& path, int64_t n_vocab) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open '" + path + "'");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = read_regular_file(path);
+  if (!read) return read.status();
+  const std::string& bytes = *read;
   size_t at = 4;  // max_token_length: not needed
   if (bytes.size() < at) return format_error(path + ": too short for a llama2.c tokenizer");
   Vocab v;

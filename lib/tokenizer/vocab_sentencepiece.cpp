@@ -5,10 +5,10 @@
 //   TrainerSpec     3: model_type (1 unigram, 2 BPE), 40-43: unk/bos/eos/pad ids
 //   NormalizerSpec  3: add_dummy_prefix
 #include <cstring>
-#include <fstream>
 #include <iterator>
 
 #include "ember/tokenizer/tokenizer.h"
+#include "formats/mapped_file.h"
 
 namespace ember {
 namespace {
@@ -70,10 +70,9 @@ struct Proto {
 }  // namespace
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open '" + path + "'");
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return from_sentencepiece_bytes(data, path);
+  auto data = read_regular_file(path);
+  if (!data) return data.status();
+  return from_sentencepiece_bytes(*data, path);
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece_bytes(std::string_view data, const std::string& path) {

@@ -144,3 +144,30 @@ def test_quantize_reports_progress_takes_any_case_and_warns(tmp_path):
     assert again.returncode == 0 and "already quantized (Q8_0)" in again.stderr, again.stderr
     bad = subprocess.run([tool("ember-quantize"), STORIES, str(tmp_path / "x.gguf"), "q9_9"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown quantization type 'q9_9'" in bad.stderr
+
+
+def test_generate_refuses_a_run_longer_than_the_trained_context():
+    """Without -c, a run that needs more than the model was trained for is refused at once (it
+    used to size the context to a whole 1 MB prompt and run for minutes)."""
+    prompt = "Once upon a time there was a cat. " * 100  # about 900 tokens; stories260K knows 512
+    t0 = time.time()
+    r = subprocess.run([tool("ember-generate"), "-m", STORIES, "-p", prompt, "-n", "8"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1 and "more than the model's 512" in r.stderr, r.stderr
+    assert time.time() - t0 < 10
+
+
+def test_gguf_json_shows_invalid_utf8_metadata(tmp_path):
+    """A metadata string that is not UTF-8 is shown with U+FFFD (ember-gguf json used to abort)."""
+    data = bytearray(open(STORIES, "rb").read())
+    at = data.find(b"stories260K")
+    data[at:at + 2] = b"\xff\xfe"
+    bad = tmp_path / "bad-name.gguf"
+    bad.write_bytes(bytes(data))
+    for mode in ("json", "dump"):
+        r = subprocess.run([tool("ember-gguf"), mode, str(bad)], capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "\ufffd\ufffdories260K" in r.stdout.decode("utf-8")
+    import json
+    out = json.loads(subprocess.run([tool("ember-gguf"), "json", str(bad)], capture_output=True).stdout)
+    assert "\ufffd\ufffdories260K" in json.dumps(out, ensure_ascii=False)

@@ -30,6 +30,11 @@ struct SamplerParams {
 // Checks ranges (temperature >= 0, top_p in (0, 1], ...): INVALID_ARGUMENT naming the field.
 Status validate(const SamplerParams& p);
 
+class Sampler;
+// INVALID_ARGUMENT unless the sampler was made for a vocabulary of n_vocab tokens (a sampler of
+// another model would read past the logits).
+Status check_vocabulary(const Sampler& s, int64_t n_vocab);
+
 class Sampler {
  public:
   Sampler(const SamplerParams& p, int64_t n_vocab);
@@ -37,6 +42,8 @@ class Sampler {
   int32_t sample(const float* logits, const std::vector<int32_t>& history);
   void reseed(uint64_t seed) { rng_ = seed; }
   const SamplerParams& params() const { return p_; }
+  // The vocabulary size it was made for: it samples only a model's logits of that size.
+  int64_t n_vocab() const { return n_vocab_; }
 
  private:
   int32_t sample_chain(const float* logits, const std::vector<int32_t>& history);
