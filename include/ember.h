@@ -237,7 +237,10 @@ EMBER_API void ember_context_interrupt(ember_context* ctx);
 EMBER_API const char* ember_context_last_error(const ember_context* ctx);
 
 /* Appends tokens at the end of the cache (prefill in batches of n_batch). Afterwards
- * ember_get_logits() is the distribution of the next token. */
+ * ember_get_logits() is the distribution of the next token. EMBER_CONTEXT_FULL when the tokens do
+ * not fit (without context_shift): decided before any is processed, the cache is as it was.
+ * EMBER_CANCELLED (ember_context_interrupt): the batches decoded before the interrupt stay in the
+ * cache; ember_context_n_past() says how many tokens it holds. */
 EMBER_API ember_status ember_decode(ember_context* ctx, const int32_t* tokens, size_t n_tokens);
 /* n_vocab floats after the last decoded token; NULL before any. Borrowed until the next decode. */
 EMBER_API const float* ember_get_logits(const ember_context* ctx);

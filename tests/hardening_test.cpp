@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "ember.h"
 #include "ember/runtime/generate.h"
@@ -178,6 +179,37 @@ TEST(Hardening, ChatTemplatesRunUnderBudgets) {
   auto long_chat = ok->apply(many, true, "", "");
   ASSERT_TRUE(long_chat) << long_chat.status().to_string();
   EXPECT_GT(long_chat->size(), 5000u * 200);
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+// A decode that cannot fit is refused before any of it is processed: it used to leave the
+// batches that fitted in the cache, half a prompt the caller did not know about.
+TEST(Hardening, AFullContextRefusesTheWholeBatchUntouched) {
+  ember_model* m = nullptr;
+  ASSERT_EQ(ember_model_load(kStories.c_str(), nullptr, &m), EMBER_OK);
+  ember_context_params cp;
+  ember_context_params_init(&cp);
+  cp.n_ctx = 64;
+  cp.n_batch = 16;
+  cp.n_threads = 1;
+  ember_context* ctx = nullptr;
+  ASSERT_EQ(ember_context_create(m, &cp, &ctx), EMBER_OK);
+  std::vector<int32_t> t(40);
+  for (size_t i = 0; i < t.size(); ++i) t[i] = int32_t(3 + i * 7 % 500);
+  ASSERT_EQ(ember_decode(ctx, t.data(), t.size()), EMBER_OK);
+  const std::vector<float> before(ember_get_logits(ctx), ember_get_logits(ctx) + ember_model_n_vocab(m));
+  EXPECT_EQ(ember_decode(ctx, t.data(), t.size()), EMBER_CONTEXT_FULL);
+  EXPECT_EQ(ember_context_n_past(ctx), 40);
+  EXPECT_EQ(std::vector<float>(ember_get_logits(ctx), ember_get_logits(ctx) + ember_model_n_vocab(m)), before);
+  EXPECT_EQ(ember_decode(ctx, t.data(), 24), EMBER_OK);  // what fits still goes in
+  EXPECT_EQ(ember_context_n_past(ctx), 64);
+  ember_context_free(ctx);
+  ember_model_free(m);
 }
 
 }  // namespace

@@ -143,7 +143,7 @@ TEST(Stories260K, FullContextIsAnErrorUnlessShiftingIsOn) {
   auto ctx = context({.n_ctx = 32, .n_batch = 8});
   Status s = ctx->eval(seq);
   EXPECT_EQ(s.code(), StatusCode::kContextFull) << s.to_string();
-  EXPECT_EQ(ctx->n_past(), 32);  // what fitted stays
+  EXPECT_EQ(ctx->n_past(), 0);  // decided before any batch: nothing half-processed stays
 }
 
 // After a shift the cache holds the kept tokens at new positions with re-rotated keys. Layer 0's

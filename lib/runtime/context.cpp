@@ -61,14 +61,15 @@ Status Context::eval_continue(const int32_t* tokens, int64_t n, float* all_logit
   for (int64_t i = 0; i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= n_vocab)
       return invalid_argument("eval: token id " + std::to_string(tokens[i]) + " is outside the vocabulary of " + std::to_string(n_vocab));
+  // Decided before anything is processed: a batch that cannot fit leaves the cache as it was.
+  if (!params_.context_shift && n_past() + n > n_ctx())
+    return Status(StatusCode::kContextFull, "context of " + std::to_string(n_ctx()) + " tokens is full (" + std::to_string(n_past()) +
+                                                " used, " + std::to_string(n) + " more asked)");
   for (int64_t done = 0; done < n;) {
     if (take_interrupt()) return Status(StatusCode::kCancelled, "eval: interrupted");
     const int64_t chunk = std::min(n - done, scratch_.n_batch);
     if (n_past() + chunk > n_ctx()) {
-      if (!params_.context_shift)
-        return Status(StatusCode::kContextFull, "context of " + std::to_string(n_ctx()) + " tokens is full (" + std::to_string(n_past()) +
-                                                    " used, " + std::to_string(chunk) + " more asked)");
-      if (Status s = shift_window(chunk); !s) return s;
+      if (Status s = shift_window(chunk); !s) return s;  // context_shift is on: checked above
     }
     float* out = all_logits ? all_logits + done * n_vocab : logits_.data();
     float* h = hidden ? hidden + done * model_->desc().n_embd : nullptr;
