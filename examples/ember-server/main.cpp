@@ -1,8 +1,9 @@
 // ember-server: an OpenAI-compatible HTTP server over one model. Options: kHelp below.
 //
 // Requests run at once up to --parallel, each on a context of its own from a pool (the model is
-// shared); more wait for a free context. Bad JSON, missing or wrong fields get 400, oversize
-// bodies 413, unknown paths 404, all as OpenAI-style JSON errors.
+// shared); more wait for a free context. Bad JSON, missing or wrong fields and prompts longer
+// than a context get 400 (before any prefill), oversize bodies 413, unknown paths and models
+// other than the one served 404, all as OpenAI-style JSON errors.
 #include <httplib.h>
 
 #include <atomic>
@@ -72,7 +73,9 @@ struct Job {
 };
 
 // Reads the OpenAI fields Ember understands; an error message when the request is wrong.
-std::string parse_job(const Model& model, const json& body, bool chat, Job* job) {
+// A request's job, or why it is a bad request (HTTP 400). n_ctx: the contexts' size; a prompt
+// that cannot fit is refused here, before any prefill.
+std::string parse_job(const Model& model, int64_t n_ctx, const json& body, bool chat, Job* job) {
   if (!body.is_object()) return "the body must be a JSON object";
   job->chat = chat;
   auto number = [&](const char* k, double lo, double hi, double* out) -> std::string {
@@ -133,6 +136,9 @@ std::string parse_job(const Model& model, const json& body, bool chat, Job* job)
     tokens = prompt_tokens(model, body["prompt"].get<std::string>(), false);
   }
   if (!tokens) return tokens.status().message();
+  if (int64_t(tokens->size()) >= n_ctx)
+    return "the prompt is " + std::to_string(tokens->size()) + " tokens; this server's contexts hold " + std::to_string(n_ctx) +
+           " (prompt and answer together)";
   job->prompt = std::move(*tokens);
   const Vocab& v = model.tokenizer().vocab();
   job->gen.strip_leading_space = v.model == Vocab::Model::kSpm && !job->prompt.empty() && job->prompt.back() == v.bos;
@@ -223,8 +229,15 @@ int main(int argc, char** argv) {
     return [&, chat](const httplib::Request& req, httplib::Response& res) {
       const json body = json::parse(req.body, nullptr, false);
       if (body.is_discarded()) return send_error(res, 400, "the body is not valid JSON");
+      // "model" may be left out; one that names another model than the one served is not found.
+      if (body.is_object() && body.contains("model") && !body["model"].is_null()) {
+        if (!body["model"].is_string()) return send_error(res, 400, "'model' must be a string");
+        const std::string asked = body["model"].get<std::string>();
+        if (asked != model_id)
+          return send_error(res, 404, "the model '" + asked + "' does not exist: this server serves '" + model_id + "'");
+      }
       Job job;
-      if (std::string e = parse_job(**model, body, chat, &job); !e.empty()) return send_error(res, 400, e);
+      if (std::string e = parse_job(**model, n_ctx, body, chat, &job); !e.empty()) return send_error(res, 400, e);
       const std::string id = std::string(chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id++);
       const int64_t created = int64_t(std::time(nullptr));
       const char* object = chat ? (job.stream ? "chat.completion.chunk" : "chat.completion") : "text_completion";

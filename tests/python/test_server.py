@@ -60,6 +60,8 @@ def test_completion(base):
     assert r["choices"][0]["text"].startswith(GREEDY)
     assert r["choices"][0]["finish_reason"] == "length"
     assert r["usage"]["completion_tokens"] == 20
+    named = {"prompt": "Once upon a time", "max_tokens": 5, "temperature": 0, "model": "stories260K.gguf"}
+    assert post(base + "/v1/completions", named)[0] == 200  # the served model, by its /v1/models id
 
 
 def test_streaming_completion_and_chat(base):
@@ -114,9 +116,14 @@ def test_concurrent_requests_do_not_disturb_each_other(base):
     ("/v1/chat/completions", {"messages": [{"role": "user"}]}, None, 400),
     ("/v1/completions", None, b"{\"prompt\": \"" + b"a" * (2 << 20) + b"\"}", 413),
     ("/v1/nothing", {}, None, 404),
+    # A model other than the one served is not found; a prompt the context cannot hold is refused
+    # before any prefill (it was a 500 after seconds of it).
+    ("/v1/completions", {"prompt": "x", "model": "gpt-4"}, None, 404),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}], "model": 7}, None, 400),
+    ("/v1/completions", {"prompt": "Once upon a time " * 200}, None, 400),
 ])
 def test_bad_requests_get_json_errors(base, path, body, raw, code):
     status, text = post(base + path, body, raw)
-    assert status == code
+    assert status == code, text
     err = json.loads(text)["error"]
     assert err["message"] and err["type"] == "invalid_request_error"
