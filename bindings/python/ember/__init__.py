@@ -237,10 +237,7 @@ class _Handle:
 
     _what = "handle"
     _h: ctypes.c_void_p
-
-    @staticmethod
-    def _free(handle: ctypes.c_void_p) -> None:  # the ember_*_free function of the subclass
-        raise NotImplementedError
+    _free: Callable[[ctypes.c_void_p], None]  # each handle class's ember_*_free
 
     def close(self) -> None:
         if getattr(self, "_h", None):
